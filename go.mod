@@ -1,0 +1,3 @@
+module github.com/mlguard/mlguard
+
+go 1.26

@@ -39,7 +39,9 @@ const (
 	NumpyObjectArray      = "numpy/object-array"
 	ArchiveEncrypted      = "archive/encrypted"
 	ArchiveLimit          = "archive/limit-exceeded"
+	ArchiveAnomaly        = "archive/anomaly"
 	ScanIncomplete        = "scan/incomplete"
+	ScanUnsupported       = "scan/unsupported-format"
 )
 
 var rules = []Rule{
@@ -131,12 +133,29 @@ var rules = []Rule{
 		Remediation: "Flatten or split the archive; a real model does not need five levels of nesting or a 1000:1 ratio.",
 	},
 	{
+		ID:       ArchiveAnomaly,
+		Severity: Low,
+		Summary:  "An archive is built in a way that strict readers reject and lenient loaders accept.",
+		Rationale: "Mismatched local and central names, unusual flag bits, data before the first member or a missing " +
+			"central directory are how crafted archives make scanners give up while torch.load still reads them. " +
+			"mlguard reads such archives the way the loaders do and scans every member; this finding records the trick.",
+		Remediation: "Re-create the archive with the library that normally writes it (torch.save, numpy.savez) and ask where the odd one came from.",
+	},
+	{
 		ID:       ScanIncomplete,
 		Severity: High,
 		Summary:  "A file or member could not be fully scanned (truncated, malformed, or in an unsupported encoding).",
 		Rationale: "mlguard never passes what it could not read. Everything found before the problem is reported; what " +
 			"lies after it was not examined, and a loader may still execute the part before the break.",
 		Remediation: "Re-export the file with the library that made it; if the file is intentionally unusual, review it and waive the finding by its sha256.",
+	},
+	{
+		ID:       ScanUnsupported,
+		Severity: Info,
+		Summary:  "A model format was recognised that this version of mlguard does not scan yet.",
+		Rationale: "The file is listed so that nothing passes unseen, but its content was not examined. Formats such " +
+			"as safetensors carry no code by design; others (Keras HDF5, GGUF chat templates) can.",
+		Remediation: "Review the file by hand until a scanner for its format is available, or keep models in a scanned format.",
 	},
 }
 

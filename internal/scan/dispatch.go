@@ -1,0 +1,166 @@
+package scan
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/scan/numpy"
+	"github.com/mlguard/mlguard/internal/scan/pickle"
+	"github.com/mlguard/mlguard/internal/sniff"
+)
+
+// node is one thing to scan: the top-level file, an archive member or a
+// decompressed stream. Random-access nodes have ra; streams have br.
+type node struct {
+	name   string // file or member name, a hint for sniffing
+	member string // where inside the top-level file, "a/b.zip!c.pkl"
+	depth  int
+	size   int64 // -1 when unknown
+	ra     io.ReaderAt
+	br     *bufio.Reader
+	// wrapped is set on the content of a compressed top-level stream, so the
+	// file's format reads "xz/pickle".
+	wrapped bool
+	// forcePickle scans the node as a pickle whatever sniffing says (members
+	// that a loader unpickles by name, such as data.pkl in a PyTorch zip).
+	forcePickle bool
+}
+
+// reader returns a fresh reader from the start of the node. For ra nodes it
+// is seekable, which lets the pickle decoder jump over tensor bytes.
+func (n *node) reader() io.Reader {
+	if n.ra != nil {
+		size := n.size
+		if size < 0 {
+			size = 1 << 62
+		}
+		return io.NewSectionReader(n.ra, 0, size)
+	}
+	return n.br
+}
+
+func streamNode(parent *node, name, member string, r io.Reader, size int64) *node {
+	return &node{name: name, member: member, depth: parent.depth + 1, size: size, br: bufio.NewReaderSize(r, 64<<10)}
+}
+
+func (j *job) setFormat(n *node, f string) {
+	switch {
+	case n.depth == 0:
+		j.format = f
+	case n.wrapped:
+		j.format += "/" + f
+	}
+}
+
+// scan sniffs a node and dispatches it to its scanner.
+func (j *job) scan(n *node) {
+	if err := j.ctx.Err(); err != nil {
+		j.incomplete(n, "the scan was cancelled before this part was examined", err)
+		return
+	}
+	head, complete, err := n.headOf()
+	if err != nil {
+		j.incomplete(n, "the content could not be read", err)
+		return
+	}
+	s := sniff.Detect(head, complete, n.name, pickle.Plausible)
+	if n.forcePickle && s.Format != sniff.Pickle && s.Format != sniff.PyTorchLegacy {
+		s = sniff.Result{Format: sniff.Pickle}
+	}
+	switch s.Format {
+	case sniff.Pickle:
+		j.scanPickle(n, 0, "pickle")
+	case sniff.PyTorchLegacy:
+		// Magic number, protocol version, system info, the object, storage keys; raw storages follow.
+		j.scanPickle(n, 5, "pytorch-legacy")
+	case sniff.Zip:
+		j.scanZip(n)
+	case sniff.Tar:
+		j.scanTar(n)
+	case sniff.SevenZip:
+		j.scan7z(n)
+	case sniff.Gzip, sniff.Bzip2, sniff.Xz, sniff.Lzma, sniff.Zlib, sniff.Lz4, sniff.Zstd, sniff.JoblibZF:
+		j.scanCompressed(n, s.Format)
+	case sniff.NumPy:
+		j.scanNumpy(n)
+	case sniff.Safetensors, sniff.GGUF, sniff.HDF5, sniff.TFLite:
+		j.setFormat(n, string(s.Format))
+		f := finding.New(finding.ScanUnsupported, s.Reason)
+		j.add(n, f)
+	default:
+		if sniff.PickleExtension(n.name) && (s.Format == sniff.Unknown || s.Format == sniff.Text && len(head) > 0 && pickle.IsOpcode(head[0])) {
+			// Named like a pickle and starting like one, or nothing else we know: fail closed.
+			j.scanPickle(n, 0, "pickle")
+			return
+		}
+		if n.depth == 0 {
+			j.skipReason = s.Reason
+		}
+		if n.wrapped {
+			j.format += "/" + string(s.Format)
+		}
+	}
+}
+
+// scanPickle decodes a pickle stream; maxPickles as in pickle.Options.
+func (j *job) scanPickle(n *node, maxPickles int, format string) {
+	res := pickle.Scan(j.ctx, n.reader(), pickle.Options{MaxPickles: maxPickles, Allow: j.e.opt.Allow})
+	for _, g := range res.Globals {
+		if strings.HasSuffix(g, "NumpyArrayWrapper") && format == "pickle" {
+			format = "joblib"
+		}
+	}
+	j.setFormat(n, format)
+	for _, f := range res.Findings {
+		j.add(n, f)
+	}
+}
+
+// scanNumpy reads an .npy header; object arrays carry a pickle after it.
+func (j *job) scanNumpy(n *node) {
+	j.setFormat(n, "numpy")
+	r := n.reader()
+	h, err := numpy.ReadHeader(r)
+	if err != nil {
+		j.incomplete(n, "the NumPy header could not be read", err)
+		return
+	}
+	if !h.Object {
+		return
+	}
+	f := finding.New(finding.NumpyObjectArray, fmt.Sprintf("the array's dtype %s holds Python objects, stored as a pickle", h.Descr))
+	f.Offset = h.DataOffset
+	j.add(n, f)
+	res := pickle.Scan(j.ctx, r, pickle.Options{MaxPickles: 1, Allow: j.e.opt.Allow})
+	for _, f := range res.Findings {
+		f.Offset += h.DataOffset
+		j.add(n, f)
+	}
+}
+
+// spool turns a stream node into a random-access one, for formats that need
+// to seek (zip, 7z). The copy is charged to the decompression budget.
+func (j *job) spool(n *node) (func(), error) {
+	if n.ra != nil {
+		return func() {}, nil
+	}
+	tmp, err := os.CreateTemp("", "mlguard-*")
+	if err != nil {
+		return nil, fmt.Errorf("creating a temporary file: %w", err)
+	}
+	cleanup := func() { tmp.Close(); os.Remove(tmp.Name()) }
+	size, err := io.Copy(tmp, n.br)
+	if err != nil {
+		cleanup()
+		return nil, fmt.Errorf("copying %s to a temporary file: %w", n.name, err)
+	}
+	n.ra, n.size, n.br = tmp, size, nil
+	return cleanup, nil
+}
+
+func baseName(name string) string { return path.Base(strings.ReplaceAll(name, "\\", "/")) }

@@ -117,7 +117,9 @@ func (m *vm) inlinePickle() error {
 		return m.fail("inline pickles nested too deeply")
 	}
 	stack, marks, memo, spars, heap, arena, sizes, proto := m.stack, m.marks, m.memo, m.spars, m.heap, m.arena, m.sizes, m.proto
-	m.stack, m.marks, m.memo, m.spars, m.heap, m.arena, m.sizes = nil, nil, nil, nil, nil, nil, nil
+	m.stack, m.marks, m.spars, m.heap, m.arena = nil, nil, nil, nil, nil
+	m.memo.reset()
+	m.sizes.reset()
 	m.depth++
 	err := m.runOne()
 	m.depth--

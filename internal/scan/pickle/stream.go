@@ -37,7 +37,12 @@ func export(v value, depth int) Value {
 	case kGlobal:
 		return Value{Kind: "global", Global: v.o.g.v.Resolved}
 	case kTuple, kList, kDict:
-		out := Value{Kind: map[kind]string{kTuple: "tuple", kList: "list", kDict: "dict"}[v.k]}
+		out := Value{Kind: "tuple"}
+		if v.k == kList {
+			out.Kind = "list"
+		} else if v.k == kDict {
+			out.Kind = "dict"
+		}
 		if v.o != nil && depth < maxDepth {
 			for _, it := range v.o.items {
 				out.Items = append(out.Items, export(it, depth+1))

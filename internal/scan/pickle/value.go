@@ -38,7 +38,8 @@ const maxKept = 16
 type value struct {
 	k     kind
 	trunc bool   // s holds only a prefix of the string or bytes
-	n     int64  // int value; full length of str/bytes
+	keep  bool   // containers: remember the first items (see addItems)
+	n     int64  // int value; full length of str/bytes; item count of containers without o
 	s     string // str/bytes content (prefix)
 	cid   int32  // container id + 1 (0: none), for logical-size accounting
 	o     *obj
@@ -56,6 +57,22 @@ type obj struct {
 }
 
 func (v value) isStr() bool { return v.k == kStr }
+
+// count is the number of items of a container.
+func (v value) count() int64 {
+	if v.o != nil {
+		return v.o.count
+	}
+	return v.n
+}
+
+func (v *value) setCount(n int64) {
+	if v.o != nil {
+		v.o.count = n
+	} else {
+		v.n = n
+	}
+}
 
 // text renders a value as Python-like source, bounded in length and depth.
 func (v value) text() string {
@@ -93,13 +110,13 @@ func render(b *strings.Builder, v value, depth int) {
 		b.WriteString(quote(v.s, v.trunc, v.n))
 	case kTuple, kList, kSet, kFrozenSet, kDict:
 		open, close := brackets(v.k)
-		if v.k == kSet && (v.o == nil || v.o.count == 0) {
+		if v.k == kSet && v.count() == 0 {
 			b.WriteString("set()")
 			return
 		}
 		b.WriteString(open)
 		if depth >= maxDepth {
-			if v.o != nil && v.o.count > 0 {
+			if v.count() > 0 {
 				b.WriteString("...")
 			}
 			b.WriteString(close)
@@ -107,8 +124,10 @@ func render(b *strings.Builder, v value, depth int) {
 		}
 		if v.o != nil {
 			renderItems(b, v, depth)
+		} else if v.n > 0 {
+			b.WriteString("...")
 		}
-		if v.k == kTuple && v.o != nil && v.o.count == 1 {
+		if v.k == kTuple && v.count() == 1 {
 			b.WriteByte(',')
 		}
 		b.WriteString(close)

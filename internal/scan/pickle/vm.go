@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/mlguard/mlguard/internal/finding"
 )
@@ -20,7 +21,7 @@ const (
 	keepPayload   = 64 << 10
 	keepLine      = 64 << 10
 	memoStrKeep   = 256
-	maxArena      = 64 << 20 // non-identifier strings kept for memo lookups
+	maxArena      = 8 << 20 // non-identifier strings kept for memo lookups
 	maxSparseMemo = 1 << 20
 	maxNested     = 3
 	bombFactor    = 1000 // logical elements per byte read before we call it an expansion bomb
@@ -83,11 +84,11 @@ type vm struct {
 
 	stack []value
 	marks []int
-	memo  []uint32
+	memo  chunks[uint32]
 	spars map[uint32]uint32
 	heap  []value
 	arena []byte
-	sizes []uint32
+	sizes chunks[size16] // logical sizes of containers, by container id - 1
 
 	globals map[string]*global
 	order   []*global
@@ -97,6 +98,8 @@ type vm struct {
 	overrides map[string]value
 	findings  []finding.Finding
 	bombed    bool
+	// callables counts globals, call results and instances on the stack.
+	callables int
 	last      value // what the last STOP returned
 	ops       int
 	proto     int
@@ -110,12 +113,13 @@ func (m *vm) fail(format string, args ...any) error {
 
 func (m *vm) reset() {
 	m.stack = m.stack[:0]
+	m.callables = 0
 	m.marks = m.marks[:0]
-	m.memo = m.memo[:0]
+	m.memo.reset()
 	m.spars = nil
 	m.heap = m.heap[:0]
-	m.arena = m.arena[:0]
-	m.sizes = m.sizes[:0]
+	m.arena = nil // strings from the last pickle may still point into the old one
+	m.sizes.reset()
 	m.proto = 0
 }
 
@@ -131,8 +135,21 @@ func (m *vm) push(v value) error {
 		m.bomb(fmt.Sprintf("the stack grew past %d items", maxStack), "")
 		return errBomb
 	}
+	if v.k >= kGlobal && v.k <= kPersistent {
+		m.callables++
+	}
 	m.stack = append(m.stack, v)
 	return nil
+}
+
+// truncate drops the stack above n, keeping the count of callables right.
+func (m *vm) truncate(n int) {
+	for _, v := range m.stack[n:] {
+		if v.k >= kGlobal && v.k <= kPersistent {
+			m.callables--
+		}
+	}
+	m.stack = m.stack[:n]
 }
 
 func (m *vm) pop() (value, error) {
@@ -140,7 +157,7 @@ func (m *vm) pop() (value, error) {
 		return value{}, m.fail("stack underflow")
 	}
 	v := m.stack[len(m.stack)-1]
-	m.stack = m.stack[:len(m.stack)-1]
+	m.truncate(len(m.stack) - 1)
 	return v, nil
 }
 
@@ -160,19 +177,22 @@ func (m *vm) popMark() ([]value, error) {
 	b := m.marks[len(m.marks)-1]
 	m.marks = m.marks[:len(m.marks)-1]
 	items := m.stack[b:]
-	m.stack = m.stack[:b]
+	m.truncate(b)
 	return items, nil
 }
 
 // newContainer makes an empty container value with its own logical-size slot.
 func (m *vm) newContainer(k kind) value {
-	m.sizes = append(m.sizes, 0)
-	return value{k: k, cid: int32(len(m.sizes))}
+	m.sizes.push(0)
+	// Items are remembered for tuples (call arguments) and for containers
+	// built while a callable is on the stack (arguments, BUILD state);
+	// plain data costs only its count.
+	return value{k: k, cid: int32(m.sizes.len()), keep: k == kTuple || m.callables > 0}
 }
 
 func (m *vm) logicalSize(v value) uint32 {
-	if v.cid > 0 && int(v.cid) <= len(m.sizes) {
-		return m.sizes[v.cid-1] + 1
+	if v.cid > 0 && v.k != kStr && v.k != kBytes && int(v.cid) <= m.sizes.len() {
+		return uint32(min(m.sizes.at(int(v.cid)-1).get()+1, math.MaxUint32))
 	}
 	return 1
 }
@@ -182,27 +202,51 @@ func (m *vm) addItems(c *value, items []value) {
 	if len(items) == 0 {
 		return
 	}
-	if c.o == nil {
-		c.o = &obj{}
+	if c.o == nil && c.keep {
+		c.o = &obj{items: make([]value, 0, min(len(items), maxKept)), count: c.n}
 	}
-	if room := maxKept - len(c.o.items); room > 0 {
-		c.o.items = append(c.o.items, items[:min(room, len(items))]...)
+	if c.o != nil {
+		if room := maxKept - len(c.o.items); room > 0 {
+			c.o.items = append(c.o.items, items[:min(room, len(items))]...)
+		}
+		c.o.count += int64(len(items))
+	} else {
+		c.n += int64(len(items))
 	}
-	c.o.count += int64(len(items))
-	if c.cid > 0 && int(c.cid) <= len(m.sizes) {
-		s := uint64(m.sizes[c.cid-1])
+	if c.cid > 0 && int(c.cid) <= m.sizes.len() {
+		s := m.sizes.at(int(c.cid) - 1).get()
 		for _, it := range items {
 			s += uint64(m.logicalSize(it))
 		}
 		if s > math.MaxUint32 {
 			s = math.MaxUint32
 		}
-		m.sizes[c.cid-1] = uint32(s)
+		m.sizes.set(int(c.cid)-1, makeSize16(s))
 		if s > bombFloor && s > uint64(m.rd.offset())*bombFactor && !m.bombed {
 			m.bomb(fmt.Sprintf("a container references about %d elements from %d bytes (memo expansion, a billion-laughs pickle)", s, m.rd.offset()), "")
 		}
 	}
 }
+
+// size16 stores a logical size in two bytes, as a float with a 5-bit
+// exponent and an 11-bit mantissa, rounded up: precise enough to tell a
+// billion-laughs expansion from data, at half the memory of a uint32 per
+// container (an opcode-dense pickle holds millions of them).
+type size16 uint16
+
+func makeSize16(n uint64) size16 {
+	e := uint(0)
+	for n >= 1<<11 {
+		n = (n + 1) >> 1 // round up
+		e++
+	}
+	if e > 31 {
+		return size16(31<<11 | (1<<11 - 1))
+	}
+	return size16(e<<11 | uint(n))
+}
+
+func (s size16) get() uint64 { return uint64(s&(1<<11-1)) << (s >> 11) }
 
 func (m *vm) bomb(msg, evidence string) {
 	if m.bombed {
@@ -219,15 +263,15 @@ func (m *vm) bomb(msg, evidence string) {
 
 func (m *vm) memoPut(idx uint64, v value) error {
 	h := m.handle(v)
-	if idx < uint64(len(m.memo)) {
-		m.memo[idx] = h
+	if idx < uint64(m.memo.len()) {
+		m.memo.set(int(idx), h)
 		return nil
 	}
-	if idx == uint64(len(m.memo)) || idx < uint64(len(m.memo))+1024 {
-		for uint64(len(m.memo)) < idx {
-			m.memo = append(m.memo, hUndef)
+	if idx < uint64(m.memo.len())+1024 {
+		for uint64(m.memo.len()) < idx {
+			m.memo.push(hUndef)
 		}
-		m.memo = append(m.memo, h)
+		m.memo.push(h)
 		return nil
 	}
 	if idx > math.MaxUint32 {
@@ -246,8 +290,8 @@ func (m *vm) memoPut(idx uint64, v value) error {
 
 func (m *vm) memoGet(idx uint64) (value, error) {
 	var h uint32
-	if idx < uint64(len(m.memo)) {
-		h = m.memo[idx]
+	if idx < uint64(m.memo.len()) {
+		h = m.memo.at(int(idx))
 	} else if idx <= math.MaxUint32 && m.spars != nil {
 		h = m.spars[uint32(idx)]
 	}
@@ -312,21 +356,34 @@ func (m *vm) toHeap(v value) uint32 {
 }
 
 func (m *vm) toArena(v value) (uint32, bool) {
-	if len(m.arena) >= maxArena && !identifierLike(v.s) || uint32(len(m.arena)) > payMask-memoStrKeep-16 {
+	if (v.k == kStr || v.k == kBytes) && v.cid > 0 {
+		return tagArena | uint32(v.cid-1), true // already there
+	}
+	return m.arenaAdd([]byte(v.s[:min(len(v.s), memoStrKeep)]), uint64(max(v.n, int64(len(v.s)))), v.k)
+}
+
+// arenaAdd appends a string (its first memoStrKeep bytes) to the arena, where
+// memoised strings live without a Go allocation each. The arena only grows
+// while a pickle is decoded, so strings pointing into it stay valid.
+func (m *vm) arenaAdd(b []byte, full uint64, k kind) (uint32, bool) {
+	if len(m.arena) >= maxArena && !identifierLike(unsafe.String(unsafe.SliceData(b), len(b))) ||
+		uint64(len(m.arena)) > uint64(payMask)-memoStrKeep-16 {
 		return 0, false
 	}
 	off := uint32(len(m.arena))
-	full := uint64(v.n)
-	if v.n < int64(len(v.s)) {
-		full = uint64(len(v.s))
-	}
 	flag := uint64(0)
-	if v.k == kBytes {
+	if k == kBytes {
 		flag = 1
 	}
+	if cap(m.arena)-len(m.arena) < len(b)+10 {
+		// Grow into a fresh array; the old one stays alive for the strings that use it.
+		grown := make([]byte, len(m.arena), max(2*cap(m.arena), 64<<10, len(m.arena)+len(b)+10))
+		copy(grown, m.arena)
+		m.arena = grown
+	}
 	m.arena = binary.AppendUvarint(m.arena, full<<1|flag)
-	m.arena = append(m.arena, v.s[:min(len(v.s), memoStrKeep)]...)
-	return tagArena | off, true
+	m.arena = append(m.arena, b[:min(len(b), memoStrKeep)]...)
+	return off, true
 }
 
 func (m *vm) arenaGet(off uint32) value {
@@ -338,7 +395,8 @@ func (m *vm) arenaGet(off uint32) value {
 	}
 	start := int(off) + n
 	kept := int(min(full, memoStrKeep))
-	return value{k: k, n: full, s: string(m.arena[start : start+kept]), trunc: full > int64(kept)}
+	b := m.arena[start : start+kept]
+	return value{k: k, n: full, s: unsafe.String(unsafe.SliceData(b), len(b)), trunc: full > int64(kept), cid: int32(off) + 1}
 }
 
 func identifierLike(s string) bool { return len(s) <= 128 && validDotted(s) }
@@ -405,7 +463,7 @@ func (m *vm) call(fn, args value, instantiate bool) value {
 	if g == nil {
 		return res
 	}
-	hasArgs := args.o != nil && args.o.count > 0 || args.k != kTuple
+	hasArgs := args.count() > 0 || args.k != kTuple
 	switch g.v.Resolved {
 	case "copyreg.__newobj__", "copyreg.__newobj_ex__", "copyreg._reconstructor":
 		// cls.__new__(cls, ...): an instantiation of the class in the first argument.
@@ -506,6 +564,12 @@ func le(b []byte) uint64 {
 }
 
 func (m *vm) uint(n int) (uint64, error) {
+	if rd := m.rd; n == 1 && rd.r < rd.w {
+		b := rd.buf[rd.r]
+		rd.r++
+		rd.off++
+		return uint64(b), nil
+	}
 	b, err := m.rd.next(n)
 	if err != nil {
 		return 0, m.truncated(err)
@@ -534,18 +598,33 @@ func (m *vm) payload(n uint64, k kind) (value, error) {
 	if n > math.MaxInt64 {
 		return value{}, m.fail("negative or huge length %d", n)
 	}
+	if n <= memoStrKeep {
+		b, err := m.rd.next(int(n))
+		if err != nil {
+			return value{}, m.truncated(err)
+		}
+		if off, ok := m.arenaAdd(b, n, k); ok {
+			return m.arenaGet(off), nil
+		}
+		return value{k: k, s: string(b), n: int64(n)}, nil
+	}
 	b, err := m.rd.payload(int64(n), keepPayload)
 	if err != nil {
 		return value{}, m.truncated(err)
 	}
-	return value{k: k, s: string(b), n: int64(n), trunc: uint64(len(b)) < n}, nil
+	return value{k: k, s: unsafe.String(unsafe.SliceData(b), len(b)), n: int64(n), trunc: uint64(len(b)) < n}, nil
 }
 
 // step decodes and applies one opcode. done is true after STOP.
 func (m *vm) step() (done bool, err error) {
-	m.opOff = m.rd.offset()
-	op, err := m.rd.ReadByte()
-	if err != nil {
+	rd := m.rd
+	m.opOff = rd.off
+	var op byte
+	if rd.r < rd.w { // fast path: the opcode is buffered
+		op = rd.buf[rd.r]
+		rd.r++
+		rd.off++
+	} else if op, err = rd.ReadByte(); err != nil {
 		return false, &DecodeError{Offset: m.opOff, Msg: "truncated: the stream ends before STOP"}
 	}
 	m.op = op
@@ -565,7 +644,7 @@ func (m *vm) step() (done bool, err error) {
 		return true, nil
 	case opPop:
 		if len(m.stack) > m.base() {
-			m.stack = m.stack[:len(m.stack)-1]
+			m.truncate(len(m.stack) - 1)
 		} else if _, err := m.popMark(); err != nil {
 			return false, err
 		}
@@ -735,21 +814,29 @@ func (m *vm) step() (done bool, err error) {
 		items := m.stack[len(m.stack)-n:]
 		t := m.newContainer(kTuple)
 		m.addItems(&t, items)
-		m.stack = m.stack[:len(m.stack)-n]
+		m.truncate(len(m.stack) - n)
 		return false, m.push(t)
 	case opTuple, opList, opFrozenSet, opDict:
 		items, err := m.popMark()
 		if err != nil {
 			return false, err
 		}
-		k := map[byte]kind{opTuple: kTuple, opList: kList, opFrozenSet: kFrozenSet, opDict: kDict}[op]
+		k := kTuple
+		switch op {
+		case opList:
+			k = kList
+		case opFrozenSet:
+			k = kFrozenSet
+		case opDict:
+			k = kDict
+		}
 		if op == opDict && len(items)%2 != 0 {
 			return false, m.fail("odd number of items for DICT")
 		}
 		c := m.newContainer(k)
 		m.addItems(&c, items)
-		if k == kDict && c.o != nil {
-			c.o.count /= 2
+		if k == kDict {
+			c.setCount(c.count() / 2)
 		}
 		return false, m.push(c)
 	case opEmptyList:
@@ -772,7 +859,13 @@ func (m *vm) step() (done bool, err error) {
 		if op == opSetItems && len(items)%2 != 0 {
 			return false, m.fail("odd number of items for SETITEMS")
 		}
-		how := map[byte]string{opAppends: "extend", opAddItems: "add", opSetItems: "update"}[op]
+		how := "extend"
+		switch op {
+		case opAddItems:
+			how = "add"
+		case opSetItems:
+			how = "update"
+		}
 		// items is a view into the stack: extend copies what it keeps before any push.
 		return false, m.extend(items, how)
 	case opSetItem:
@@ -810,7 +903,7 @@ func (m *vm) step() (done bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		n := uint64(len(m.memo))
+		n := uint64(m.memo.len())
 		return false, m.memoPut(n, *t)
 	case opGlobal, opInst:
 		mod, _, err := m.line()
@@ -849,7 +942,7 @@ func (m *vm) step() (done bool, err error) {
 		}
 		return false, m.push(m.global(mod.s, name.s, m.opOff))
 	case opExt1, opExt2, opExt4:
-		w := map[byte]int{opExt1: 1, opExt2: 2, opExt4: 4}[op]
+		w := 1 << (op - opExt1) // EXT1, EXT2, EXT4
 		code, err := m.uint(w)
 		if err != nil {
 			return false, err
@@ -911,7 +1004,7 @@ func (m *vm) step() (done bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		if kwargs.o != nil && kwargs.o.count > 0 {
+		if kwargs.count() > 0 {
 			all := m.newContainer(kTuple)
 			if args.o != nil {
 				m.addItems(&all, args.o.items)
@@ -1011,7 +1104,8 @@ func (m *vm) extend(items []value, how string) error {
 		return nil
 	}
 	m.addItems(t, items)
-	if t.k == kDict && how != "extend" && how != "add" && how != "append" {
+	// An empty SETITEMS leaves a fresh dict without details (t.o == nil).
+	if t.k == kDict && t.o != nil && how != "extend" && how != "add" && how != "append" {
 		t.o.count -= int64(len(items) / 2)
 	}
 	return nil

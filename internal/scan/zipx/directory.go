@@ -25,6 +25,9 @@ const (
 	lenLoc64   = 20
 
 	maxCommentLen = 65535
+	// maxOffset bounds offsets read from the archive, so that shifting
+	// them cannot overflow.
+	maxOffset = 1 << 62
 	// maxDirectories caps how many distinct central directories are read.
 	maxDirectories = 4
 )
@@ -165,7 +168,7 @@ type eocd64 struct {
 // dirLoc is a central directory found from an EOCD record.
 type dirLoc struct {
 	start  int64  // offset of the first central header
-	end    int64  // start plus the declared size, clipped to the file
+	end    int64  // start plus the declared size
 	count  uint64 // declared number of entries
 	concat int64  // shift applied to every offset inside the archive
 	rec    *eocd
@@ -360,7 +363,7 @@ func (z *reader) locate(rec *eocd) (dirLoc, bool) {
 	}
 	layouts = append(layouts, layout{rec.count, rec.cdSize, rec.cdOffset, end})
 	for _, l := range layouts {
-		if l.offset > uint64(z.size) || l.size > uint64(z.size) {
+		if l.offset > maxOffset || l.size > uint64(z.size) {
 			continue
 		}
 		empty := l.count == 0 && l.size == 0
@@ -456,7 +459,7 @@ func (z *reader) centralEntry(h, name, extra []byte, concat int64) {
 	z.a.flagNotes(&e)
 
 	e.HeaderOffset, e.DataOffset = -1, -1
-	if off <= uint64(z.size) {
+	if off <= maxOffset {
 		raw := int64(off)
 		tries := []int64{raw + concat}
 		if concat != 0 {
@@ -476,10 +479,10 @@ func (z *reader) centralEntry(h, name, extra []byte, concat int64) {
 			z.a.note("member %s: no local file header at offset %d", quote(e.Name), tries[0])
 		}
 	} else {
-		z.a.note("member %s: local header offset %d is past the end of the file", quote(e.Name), off)
+		z.a.note("member %s: no local file header at offset %d", quote(e.Name), off)
 	}
-	if e.HeaderOffset < 0 {
-		e.HeaderOffset = 0
+	if e.HeaderOffset < 0 || e.HeaderOffset > z.size {
+		e.HeaderOffset = -1
 	}
 	z.add(e)
 }

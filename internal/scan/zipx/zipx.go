@@ -31,8 +31,14 @@
 //     finding the end of members with a data descriptor by decoding (deflate)
 //     or by searching for the descriptor signature, sets Archive.Recovered and
 //     adds a Note. A directory that breaks off part way is also completed this way.
-//   - CRC-32 values are recorded, never checked (miniz in PyTorch's build does
-//     not check them either).
+//   - Bytes before the first local header (Archive.Prefix) and after the end
+//     record get a Note: a pickle glued before or after a zip is a polyglot
+//     that loads as a pickle, and callers should scan those bytes too.
+//   - Stored, deflate and bzip2 members are decoded (Python's zipfile reads
+//     bzip2); other methods, LZMA and zstd among them, give
+//     ErrUnsupportedMethod, which callers report as an unscanned member.
+//   - CRC-32 values are recorded, never checked (PyTorch builds miniz with
+//     MINIZ_DISABLE_ZIP_READER_CRC32_CHECKS).
 //   - Stored members span the larger of their compressed and uncompressed sizes
 //     (miniz reads the uncompressed size, Python the compressed size), clipped
 //     to the file; reading a member cut short by the end of the file returns
@@ -53,6 +59,11 @@
 //     as the specification requires; alone it is read normally, with a Note.
 //   - Bit 5 (compressed patched data) and bit 13 (masked local header) are
 //     ignored for reading, with a Note; reserved bits likewise.
+//   - PyTorch's miniz (mz_zip_reader_extract_*) and Python's zipfile both
+//     refuse members with bit 0, 5 or 6 in the central directory, so such
+//     members mostly serve to make scanners built on zipfile give up; other
+//     readers ignore the bits. zipx reads them all the same and leaves the
+//     verdict to the caller, who sees Flags, Encrypted and the Notes.
 //   - Bit 3 (data descriptor) and bit 11 (UTF-8 names) are ordinary. Names are
 //     kept as raw bytes whatever bit 11 says; making them safe to display is the
 //     caller's job.
@@ -137,7 +148,7 @@ type Entry struct {
 
 	CompressedSize, UncompressedSize uint64 // zip64 aware
 
-	HeaderOffset int64 // offset of the local header in the file, after any "concat" shift
+	HeaderOffset int64 // offset of the local header in the file, after any "concat" shift; -1 when outside the file
 	DataOffset   int64 // offset of the data, from the local header's lengths; -1 when the local header is unusable
 	CRC32        uint32
 }

@@ -127,7 +127,7 @@ func TestOpen(t *testing.T) {
 			notes: []string{`local header name "datap.kl" differs`},
 		},
 		{
-			name:    "prepended bytes, absolute offsets",
+			name:  "prepended bytes, absolute offsets",
 			data:  testZip{prefix: []byte("#!/bin/sh\nexit 0\n"), members: two}.build(t),
 			want:  wantTwo,
 			notes: []string{"17 bytes before the first local header"},
@@ -137,6 +137,12 @@ func TestOpen(t *testing.T) {
 			data:  testZip{prefix: bytes.Repeat([]byte{0xEE}, 1000), relative: true, members: two}.build(t),
 			want:  wantTwo,
 			notes: []string{"1000 bytes from its declared offset", "1000 bytes before the first local header"},
+		},
+		{
+			name:  "leading bytes stripped, offsets too large",
+			data:  testZip{prefix: bytes.Repeat([]byte{1}, 5000), members: two}.build(t)[5000:],
+			want:  wantTwo,
+			notes: []string{"-5000 bytes from its declared offset"},
 		},
 		{
 			name:      "missing central directory",

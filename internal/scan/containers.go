@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -96,6 +97,11 @@ func (j *job) scanZip(n *node) {
 	if !j.descend(n, "the archive") {
 		return
 	}
+	if a.Prefix > 0 {
+		// Bytes before the first member: a pickle placed there loads as a pickle.
+		j.scan(&node{name: n.name, member: joinMember(n.member, "<bytes before the archive>"), depth: n.depth + 1,
+			size: a.Prefix, ra: io.NewSectionReader(n.ra, 0, a.Prefix)})
+	}
 	torch := layout == "pytorch-zip" || layout == "torchscript"
 	for i := range a.Entries {
 		e := &a.Entries[i]
@@ -138,7 +144,7 @@ func (j *job) zipMember(n *node, a *zipx.Archive, e *zipx.Entry, forcePickle boo
 		j.scan(child)
 		return
 	}
-	if e.CompressedSize > 0 && int64(e.UncompressedSize) > j.e.opt.Limits.RatioFloor &&
+	if e.CompressedSize > 0 && e.UncompressedSize > uint64(j.e.opt.Limits.RatioFloor) &&
 		float64(e.UncompressedSize)/float64(e.CompressedSize) > j.e.opt.Limits.MaxRatio {
 		j.limit(child, fmt.Sprintf("member %s would expand %d bytes to %d (ratio over %.0f); not scanned", e.Name, e.CompressedSize, e.UncompressedSize, j.e.opt.Limits.MaxRatio))
 		return
@@ -188,11 +194,19 @@ func (j *job) scanTar(n *node) {
 			j.limit(n, fmt.Sprintf("the archive has more than %d members; the rest were not scanned", j.e.opt.Limits.MaxEntries))
 			return
 		}
-		child := streamNode(n, h.Name, joinMember(n.member, h.Name), tr, h.Size)
+		var r io.Reader = tr
+		if sparse(h) {
+			// Holes read as zeros: a small archive can hold a member of
+			// terabytes. Charge them like decompressed bytes.
+			r = &budgetReader{j: j, n: n, r: tr}
+		}
+		child := streamNode(n, h.Name, joinMember(n.member, h.Name), r, h.Size)
 		switch strings.TrimPrefix(h.Name, "./") {
 		case "storages":
+			j.relabel(n, "tar", "pytorch-legacy-tar")
 			j.legacyStorages(child)
 		case "tensors":
+			j.relabel(n, "tar", "pytorch-legacy-tar")
 			j.legacyTensors(child)
 		case "pickle", "sys_info":
 			child.forcePickle = true
@@ -204,6 +218,19 @@ func (j *job) scanTar(n *node) {
 			return
 		}
 	}
+}
+
+// sparse reports whether a tar member is a sparse file, in any of the GNU formats.
+func sparse(h *tar.Header) bool {
+	if h.Typeflag == tar.TypeGNUSparse {
+		return true
+	}
+	for k := range h.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
 }
 
 // ---- 7z ----
@@ -218,8 +245,7 @@ func (j *job) scan7z(n *node) {
 	defer cleanup()
 	r, err := sevenzip.NewReader(n.ra, n.size)
 	if err != nil {
-		var re sevenzip.ReadError
-		if errors.As(err, &re) && re.Encrypted {
+		if encrypted7z(err) {
 			j.add(n, finding.New(finding.ArchiveEncrypted, "the 7z archive's headers are encrypted; nothing in it can be scanned"))
 			return
 		}
@@ -229,6 +255,13 @@ func (j *job) scan7z(n *node) {
 	if !j.descend(n, "the archive") {
 		return
 	}
+	encrypted := encryptedFolders(n.ra, n.size)
+	// Members of one folder (a solid block) are decoded in sequence: opening
+	// a member decodes every byte between where the folder's decoder stands
+	// and the member's start. That is charged to the budget like the bytes
+	// read, so that a huge member nobody reads cannot be decoded for free.
+	start := map[int]int64{} // where the next member of each folder starts
+	pos := map[int]int64{}   // where each folder's decoder stands
 	for i, f := range r.File {
 		if f.FileInfo().IsDir() {
 			continue
@@ -238,30 +271,122 @@ func (j *job) scan7z(n *node) {
 			return
 		}
 		member := joinMember(n.member, f.Name)
+		size := int64(f.UncompressedSize)
+		if size <= 0 {
+			continue // an empty file, with no stream of its own
+		}
+		off := start[f.Stream]
+		start[f.Stream] = off + size
+		if encrypted[f.Stream] {
+			j.add(&node{member: member}, finding.New(finding.ArchiveEncrypted, fmt.Sprintf("member %s is encrypted and cannot be scanned", f.Name)))
+			continue
+		}
+		if skip := off - pos[f.Stream]; skip > 0 {
+			if skip > j.budget {
+				j.budget = 0
+				j.overBudget(n)
+				return
+			}
+			j.budget -= skip
+		}
 		rc, err := f.Open()
 		if err != nil {
 			j.sevenZipError(member, f.Name, err)
 			continue
 		}
-		child := streamNode(n, f.Name, member, &budgetReader{j: j, n: &node{member: member}, r: rc}, int64(f.UncompressedSize))
+		hint := &hintReader{r: rc}
+		counted := &countingReader{r: &budgetReader{j: j, n: &node{member: member}, r: hint}}
+		child := streamNode(n, f.Name, member, counted, size)
 		before := len(j.findings)
 		j.scan(child)
 		rc.Close()
-		// A wrong (empty) password shows up as a read error while scanning.
-		for k := before; k < len(j.findings); k++ {
-			if j.findings[k].Rule == finding.ScanIncomplete && strings.Contains(j.findings[k].Evidence, "encrypt") {
-				j.findings[k] = j.findings[len(j.findings)-1]
-				j.findings = j.findings[:len(j.findings)-1]
-				j.add(&node{member: member}, finding.New(finding.ArchiveEncrypted, fmt.Sprintf("member %s is encrypted and cannot be scanned", f.Name)))
-				break
+		pos[f.Stream] = off + counted.n
+		if hint.encrypted {
+			// Decoding with a wrong (empty) password failed while scanning.
+			kept := j.findings[:before]
+			for _, fd := range j.findings[before:] {
+				if fd.Rule != finding.ScanIncomplete {
+					kept = append(kept, fd)
+				}
 			}
+			j.findings = kept
+			j.add(&node{member: member}, finding.New(finding.ArchiveEncrypted, fmt.Sprintf("member %s is encrypted and cannot be scanned", f.Name)))
 		}
 	}
 }
 
+// encrypted7z reports whether a sevenzip error says encryption is involved.
+func encrypted7z(err error) bool {
+	var re *sevenzip.ReadError
+	return errors.As(err, &re) && re.Encrypted
+}
+
+// hintReader records whether a read failed on an encrypted folder.
+type hintReader struct {
+	r         io.Reader
+	encrypted bool
+}
+
+func (h *hintReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	if err != nil && encrypted7z(err) {
+		h.encrypted = true
+	}
+	return n, err
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// encryptedFolders tells which folders of a 7z archive are encrypted.
+// sevenzip hints at encryption only when decoding fails, and decoding with a
+// wrong password can also yield garbage without an error. Passwords change
+// nothing for folders that are not encrypted, so the first bytes of each
+// folder are decoded under two different passwords and compared.
+func encryptedFolders(ra io.ReaderAt, size int64) map[int]bool {
+	a, errA := sevenzip.NewReaderWithPassword(ra, size, "mlguard-probe-1")
+	b, errB := sevenzip.NewReaderWithPassword(ra, size, "mlguard-probe-2")
+	if errA != nil || errB != nil || len(a.File) != len(b.File) {
+		return nil
+	}
+	out := map[int]bool{}
+	seen := map[int]bool{}
+	for i, f := range a.File {
+		if f.FileInfo().IsDir() || f.UncompressedSize == 0 || seen[f.Stream] {
+			continue
+		}
+		seen[f.Stream] = true
+		ha, hintA := head7z(f)
+		hb, hintB := head7z(b.File[i])
+		out[f.Stream] = hintA || hintB || !bytes.Equal(ha, hb)
+	}
+	return out
+}
+
+// head7z decodes the first bytes of a member; hint is set when decoding
+// failed on an encrypted folder.
+func head7z(f *sevenzip.File) (head []byte, hint bool) {
+	rc, err := f.Open()
+	if err != nil {
+		return nil, encrypted7z(err)
+	}
+	defer rc.Close()
+	buf := make([]byte, 64)
+	k, err := io.ReadFull(rc, buf)
+	return buf[:k], err != nil && encrypted7z(err)
+}
+
 func (j *job) sevenZipError(member, name string, err error) {
-	var re sevenzip.ReadError
-	if errors.As(err, &re) && re.Encrypted {
+	if encrypted7z(err) {
 		j.add(&node{member: member}, finding.New(finding.ArchiveEncrypted, fmt.Sprintf("member %s is encrypted and cannot be scanned", name)))
 		return
 	}
@@ -307,20 +432,41 @@ func (j *job) scanCompressed(n *node, f sniff.Format) {
 		j.incomplete(n, fmt.Sprintf("the %s stream could not be opened", f), err)
 		return
 	}
-	child := streamNode(n, strings.TrimSuffix(n.name, "."+string(f)), n.member, &budgetReader{j: j, n: n, r: r}, -1)
+	child := streamNode(n, decompressedName(n.name), n.member, &budgetReader{j: j, n: n, r: r}, -1)
 	child.wrapped = n.depth == 0 || n.wrapped
 	j.scan(child)
 }
 
-// joblibZF opens joblib's pre-0.10 "ZF" format: "ZF0x" + hex length padded
-// to 18 bytes, then a zlib stream.
+// decompressedName is the name a compressed file's content would have, a
+// hint for sniffing it: "model.pkl.gz" holds "model.pkl", "a.tgz" "a.tar".
+func decompressedName(name string) string {
+	ext := path.Ext(name)
+	switch strings.ToLower(ext) {
+	case ".gz", ".gzip", ".bz2", ".bzip2", ".xz", ".lzma", ".z", ".zlib", ".lz4", ".zst", ".zstd":
+		return strings.TrimSuffix(name, ext)
+	case ".tgz", ".tbz", ".tbz2", ".txz", ".tlz", ".tzst":
+		return strings.TrimSuffix(name, ext) + ".tar"
+	}
+	return name
+}
+
+// joblibZF opens joblib's pre-0.10 "ZF" format, as
+// numpy_pickle_compat.read_zfile reads it: "ZF", the data length in hex
+// ("0x1a2b") padded with spaces to 19 bytes, then a zlib stream, which
+// Python 2 writers up to joblib 0.8.4 put one more space before.
 func joblibZF(r io.Reader) (io.Reader, error) {
-	var hdr [18]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+	br := bufio.NewReader(r)
+	var hdr [21]byte
+	if _, err := io.ReadFull(br, hdr[:]); err != nil {
 		return nil, fmt.Errorf("reading the ZF header: %w", err)
 	}
-	if _, err := strconv.ParseUint(strings.TrimSpace(string(bytes.TrimRight(hdr[4:], " \x00"))), 16, 64); err != nil {
-		return nil, fmt.Errorf("bad ZF length field %q", hdr[:])
+	field := strings.TrimSpace(string(hdr[2:]))
+	field = strings.TrimPrefix(strings.TrimPrefix(field, "0x"), "0X")
+	if _, err := strconv.ParseUint(field, 16, 64); err != nil {
+		return nil, fmt.Errorf("bad ZF length field %q", hdr[2:])
 	}
-	return zlib.NewReader(r)
+	if b, err := br.Peek(1); err == nil && b[0] == ' ' {
+		br.Discard(1)
+	}
+	return zlib.NewReader(br)
 }

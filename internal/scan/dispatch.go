@@ -57,6 +57,17 @@ func (j *job) setFormat(n *node, f string) {
 	}
 }
 
+// relabel changes the format a container was given once its members show
+// which layout it is (a tar that is torch's legacy format).
+func (j *job) relabel(n *node, from, to string) {
+	switch {
+	case n.depth == 0 && j.format == from:
+		j.format = to
+	case n.wrapped && strings.HasSuffix(j.format, "/"+from):
+		j.format = strings.TrimSuffix(j.format, from) + to
+	}
+}
+
 // scan sniffs a node and dispatches it to its scanner.
 func (j *job) scan(n *node) {
 	if err := j.ctx.Err(); err != nil {

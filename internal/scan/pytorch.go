@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mlguard/mlguard/internal/finding"
 	"github.com/mlguard/mlguard/internal/scan/pickle"
 )
 
@@ -11,7 +12,8 @@ import (
 // tensors in members that interleave pickles with raw bytes:
 //
 //	storages: pickle(n), then n times: pickle((key, location, storage_type)),
-//	          int64 element count, count*element_size raw bytes
+//	          int64 element count, count*element_size raw bytes; then
+//	          pickle(storage_views)
 //	tensors:  pickle(n), then n times: pickle((key, storage_id, tensor_type)),
 //	          int32 ndim, 4 bytes, ndim int64 sizes, ndim int64 strides, int64 offset
 
@@ -30,51 +32,81 @@ func elementSize(storage string) (int64, bool) {
 
 const maxLegacyRecords = 1 << 20
 
+// legacyCount reads the record count a storages or tensors member starts with.
+func (j *job) legacyCount(n *node, s *pickle.Stream, what string) (int64, bool) {
+	num, err := s.Next()
+	if err != nil {
+		return 0, false // Finish reports it
+	}
+	if num.Kind != "int" || num.Int < 0 || num.Int > maxLegacyRecords {
+		j.legacyBroken(n, s, fmt.Sprintf("the %s member does not start with a count of records", what))
+		return 0, false
+	}
+	return num.Int, true
+}
+
+// legacyBroken reports a layout torch would not load, and so what follows
+// was not examined.
+func (j *job) legacyBroken(n *node, s *pickle.Stream, msg string) {
+	f := finding.New(finding.ScanIncomplete, msg+"; the rest of the member was not examined")
+	f.Offset = s.Offset()
+	j.add(n, f)
+}
+
 func (j *job) legacyStorages(n *node) {
-	j.setFormat(n, "pytorch-legacy-tar")
 	s := pickle.NewStream(j.ctx, n.reader(), pickle.Options{Allow: j.e.opt.Allow})
 	defer j.finishStream(n, s)
-	num, err := s.Next()
-	if err != nil || num.Kind != "int" || num.Int < 0 || num.Int > maxLegacyRecords {
+	num, ok := j.legacyCount(n, s, "storages")
+	if !ok {
 		return
 	}
-	for range num.Int {
+	for range num {
 		rec, err := s.Next()
 		if err != nil {
 			return
 		}
 		if rec.Kind != "tuple" || len(rec.Items) < 3 || rec.Items[2].Kind != "global" {
-			j.incomplete(n, "a storage record is not (key, location, storage_type)", nil)
+			j.legacyBroken(n, s, "a storage record is not (key, location, storage_type)")
 			return
 		}
 		size, ok := elementSize(rec.Items[2].Global)
 		if !ok {
-			j.incomplete(n, fmt.Sprintf("unknown storage type %s", rec.Items[2].Global), nil)
+			j.legacyBroken(n, s, fmt.Sprintf("unknown storage type %s", rec.Items[2].Global))
 			return
 		}
 		count, err := s.Uint(8)
-		if err != nil || count > 1<<40 {
+		if err != nil {
+			return
+		}
+		if count > 1<<40 {
+			j.legacyBroken(n, s, fmt.Sprintf("a storage claims %d elements", count))
 			return
 		}
 		if s.Skip(int64(count)*size) != nil {
 			return
 		}
 	}
+	// torch then unpickles the storage views: (view, root, offset, size) tuples.
+	s.Next()
 }
 
 func (j *job) legacyTensors(n *node) {
 	s := pickle.NewStream(j.ctx, n.reader(), pickle.Options{Allow: j.e.opt.Allow})
 	defer j.finishStream(n, s)
-	num, err := s.Next()
-	if err != nil || num.Kind != "int" || num.Int < 0 || num.Int > maxLegacyRecords {
+	num, ok := j.legacyCount(n, s, "tensors")
+	if !ok {
 		return
 	}
-	for range num.Int {
+	for range num {
 		if _, err := s.Next(); err != nil {
 			return
 		}
 		ndim, err := s.Uint(4)
-		if err != nil || ndim > 64 {
+		if err != nil {
+			return
+		}
+		if ndim > 64 {
+			j.legacyBroken(n, s, fmt.Sprintf("a tensor claims %d dimensions", ndim))
 			return
 		}
 		if s.Skip(4+16*int64(ndim)+8) != nil {

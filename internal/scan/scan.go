@@ -62,10 +62,24 @@ type Engine struct {
 	log *slog.Logger
 }
 
-// New returns an engine with opt, filling in defaults.
+// New returns an engine with opt, filling in defaults: each zero field of
+// opt.Limits takes its value from DefaultLimits.
 func New(opt Options) *Engine {
-	if opt.Limits == (Limits{}) {
-		opt.Limits = DefaultLimits
+	l, d := &opt.Limits, DefaultLimits
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = d.MaxDepth
+	}
+	if l.MaxEntries <= 0 {
+		l.MaxEntries = d.MaxEntries
+	}
+	if l.MaxDecompressed <= 0 {
+		l.MaxDecompressed = d.MaxDecompressed
+	}
+	if l.MaxRatio <= 0 {
+		l.MaxRatio = d.MaxRatio
+	}
+	if l.RatioFloor <= 0 {
+		l.RatioFloor = d.RatioFloor
 	}
 	if opt.Jobs <= 0 {
 		opt.Jobs = runtime.GOMAXPROCS(0)
@@ -132,6 +146,14 @@ func walk(root string) ([]fileJob, []finding.Skipped, error) {
 	info, err := os.Lstat(root)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading %s: %w", root, err)
+	}
+	if info.Mode()&fs.ModeSymlink != 0 {
+		// A folder named on the command line is scanned even when the name
+		// is a link; a trailing separator makes WalkDir follow it.
+		if st, err := os.Stat(root); err == nil && st.IsDir() {
+			root += string(filepath.Separator)
+			info = st
+		}
 	}
 	if !info.IsDir() {
 		if info.Mode()&fs.ModeSymlink != 0 {
@@ -275,6 +297,14 @@ func (j *job) limit(n *node, msg string) {
 	j.add(n, finding.New(finding.ArchiveLimit, msg))
 }
 
+// overBudget reports, once per file, that the decompression budget is spent.
+func (j *job) overBudget(n *node) {
+	if !j.budgetHit {
+		j.budgetHit = true
+		j.limit(n, fmt.Sprintf("decompressed data passed %d bytes; the rest of the file was not scanned", j.e.opt.Limits.MaxDecompressed))
+	}
+}
+
 // errBudget is returned by readers once the decompressed-size budget is spent.
 var errBudget = errors.New("decompressed size limit reached")
 
@@ -287,10 +317,13 @@ type budgetReader struct {
 
 func (b *budgetReader) Read(p []byte) (int, error) {
 	if b.j.budget <= 0 {
-		if !b.j.budgetHit {
-			b.j.budgetHit = true
-			b.j.limit(b.n, fmt.Sprintf("decompressed data passed %d bytes; the rest of the file was not scanned", b.j.e.opt.Limits.MaxDecompressed))
+		// Only data past the budget is over it: a stream that ends exactly
+		// there is whole.
+		var one [1]byte
+		if n, err := b.r.Read(one[:]); n == 0 {
+			return 0, err
 		}
+		b.j.overBudget(b.n)
 		return 0, errBudget
 	}
 	if int64(len(p)) > b.j.budget {
@@ -312,7 +345,8 @@ func (n *node) headOf() ([]byte, bool, error) {
 		return buf[:k], n.size >= 0 && int64(k) >= n.size || err == io.EOF, nil
 	}
 	b, err := n.br.Peek(sniff.HeadSize)
-	if err != nil && err != io.EOF && !errors.Is(err, io.ErrUnexpectedEOF) && err.Error() != "bufio: buffer full" {
+	if err != nil && err != io.EOF {
+		// io.ErrUnexpectedEOF too: a truncated compressed stream or archive.
 		return b, false, err
 	}
 	return b, len(b) < sniff.HeadSize, nil

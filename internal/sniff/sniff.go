@@ -6,7 +6,10 @@ package sniff
 
 import (
 	"bytes"
+	"compress/flate"
 	"encoding/binary"
+	"errors"
+	"io"
 	"path"
 	"strings"
 	"unicode/utf8"
@@ -114,7 +117,7 @@ func Detect(head []byte, complete bool, name string, plausible PicklePlausible) 
 	}
 	// Compression formats with short or weak magic numbers come after the
 	// pickle check; the caller confirms them by decompressing.
-	if isZlib(head) {
+	if isZlib(head, complete) {
 		return Result{Format: Zlib}
 	}
 	if isLzma(head) {
@@ -179,12 +182,28 @@ func isSafetensors(head []byte) bool {
 	return n >= 2 && n < 100<<20 && head[8] == '{' && (head[9] == '"' || head[9] == '}' || head[9] == ' ')
 }
 
-func isZlib(head []byte) bool {
+func isZlib(head []byte, complete bool) bool {
 	if len(head) < 2 {
 		return false
 	}
 	cmf, flg := head[0], head[1]
-	return cmf&0x0f == 8 && cmf>>4 <= 7 && (uint16(cmf)<<8|uint16(flg))%31 == 0 && flg&0x20 == 0
+	if cmf&0x0f != 8 || cmf>>4 > 7 || (uint16(cmf)<<8|uint16(flg))%31 != 0 || flg&0x20 != 0 {
+		return false
+	}
+	// Two bytes are a weak signature that text passes ("XGBoost", "HKEY_"):
+	// inflate what head holds, which text and other binaries fail quickly.
+	fr := flate.NewReader(bytes.NewReader(head[2:]))
+	defer fr.Close()
+	_, err := io.Copy(io.Discard, io.LimitReader(fr, 1<<20))
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		// Cut short by the end of head, or a truncated stream (but not text
+		// that happened to decode up to its end).
+		return !complete || !isText(head)
+	}
+	return false
 }
 
 func isLzma(head []byte) bool {

@@ -91,7 +91,7 @@ func (h *Header) parse(s string) error {
 	if f, ok := d["fortran_order"].(bool); ok {
 		h.Fortran = f
 	}
-	shape, ok := d["shape"].([]any)
+	shape, ok := d["shape"].(tuple)
 	if !ok {
 		return errors.New("npy header has no 'shape' tuple")
 	}
@@ -105,22 +105,54 @@ func (h *Header) parse(s string) error {
 	return nil
 }
 
-// hasObject reports whether a descr (a type string, or a list of fields
-// (name, type[, shape])) contains the object type 'O'.
+// hasObject reports whether a descr holds the object type, read the way
+// numpy.lib.format.descr_to_dtype reads it: a string is a dtype string, a
+// tuple is a subarray (base, shape), a list holds fields (name, type[, shape]).
+// It errs on the side of "object": a miss lets a pickle through unscanned.
 func hasObject(v any) bool {
 	switch x := v.(type) {
 	case string:
-		t := strings.TrimLeft(x, "<>|=")
-		return strings.HasPrefix(t, "O")
+		// "O", "|O", "O8", "(2,)O", "i4,O", "object", "object_", "object0".
+		return strings.Contains(x, "O") || strings.Contains(strings.ToLower(x), "object")
+	case int64:
+		return x == 17 // NPY_OBJECT, which numpy.dtype(17) accepted before 1.17
+	case tuple:
+		return len(x) > 0 && hasObject(x[0])
 	case []any:
-		for i, it := range x {
-			if f, ok := it.([]any); ok {
+		for _, it := range x {
+			switch f := it.(type) {
+			case tuple:
 				if len(f) >= 2 && hasObject(f[1]) {
 					return true
 				}
-				continue
+			case []any:
+				if len(f) >= 2 && hasObject(f[1]) {
+					return true
+				}
+			case string:
+				// A field is unpacked as a sequence: "aO" is the field a of type O.
+				if len(f) == 2 || len(f) == 3 {
+					if hasObject(f[1:2]) {
+						return true
+					}
+				}
 			}
-			if i > 0 && hasObject(it) {
+		}
+	case map[string]any:
+		// numpy.dtype({'names': [...], 'formats': [...]}) or {'name': (type, offset)},
+		// which numpy before 1.17 passed the descr to directly.
+		if fs, ok := x["formats"].([]any); ok {
+			for _, f := range fs {
+				if hasObject(f) {
+					return true
+				}
+			}
+		}
+		for k, it := range x {
+			if t, ok := it.(tuple); ok && hasObject(t) {
+				return true
+			}
+			if (len(k) == 2 || len(k) == 3) && hasObject(k[1:2]) {
 				return true
 			}
 		}
@@ -138,14 +170,30 @@ func render(v any) string {
 			parts[i] = render(it)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
+	case tuple:
+		parts := make([]string, len(x))
+		for i, it := range x {
+			parts[i] = render(it)
+		}
+		if len(parts) == 1 {
+			return "(" + parts[0] + ",)"
+		}
+		return "(" + strings.Join(parts, ", ") + ")"
 	case int64:
 		return strconv.FormatInt(x, 10)
 	}
 	return fmt.Sprint(v)
 }
 
+// tuple is a parsed Python tuple; lists parse to []any. NumPy gives the two
+// different meanings in a descr.
+type tuple []any
+
 // lit parses the small subset of Python literals that npy headers use:
-// dicts, lists, tuples, strings, integers, True/False/None.
+// dicts, lists, tuples, strings, integers, True/False/None. NumPy reads the
+// header with ast.literal_eval, so strings follow Python's rules (prefixes,
+// escapes, adjacent literals concatenated): an attacker can spell 'O' as
+// '\x4f' or 'O' 'bject'.
 type lit struct {
 	s string
 	i int
@@ -198,6 +246,9 @@ func (p *lit) value(depth int) (any, error) {
 			if err := p.sep('}'); err != nil {
 				return nil, err
 			}
+			if p.s[p.i] == ',' {
+				p.i++
+			}
 		}
 	case c == '[' || c == '(':
 		end := byte(']')
@@ -205,15 +256,19 @@ func (p *lit) value(depth int) (any, error) {
 			end = ')'
 		}
 		p.i++
-		var out []any
+		out := []any{}
+		comma := false
 		for {
 			p.ws()
 			if p.i < len(p.s) && p.s[p.i] == end {
 				p.i++
-				if out == nil {
-					out = []any{}
+				switch {
+				case end == ']':
+					return out, nil
+				case len(out) == 1 && !comma:
+					return out[0], nil // (x) is x, not a tuple
 				}
-				return out, nil
+				return tuple(out), nil
 			}
 			v, err := p.value(depth + 1)
 			if err != nil {
@@ -223,15 +278,25 @@ func (p *lit) value(depth int) (any, error) {
 			if err := p.sep(end); err != nil {
 				return nil, err
 			}
+			comma = comma || p.s[p.i] == ','
+			if p.s[p.i] == ',' {
+				p.i++
+			}
 		}
-	case c == '\'' || c == '"':
-		j := strings.IndexByte(p.s[p.i+1:], c)
-		if j < 0 {
-			return nil, errors.New("unterminated string")
+	case c == '\'' || c == '"' || isStringPrefix(p.s[p.i:]):
+		var b strings.Builder
+		for {
+			v, err := p.str()
+			if err != nil {
+				return nil, err
+			}
+			b.WriteString(v)
+			// Adjacent literals are one string: 'O' 'bject'.
+			p.ws()
+			if p.i >= len(p.s) || p.s[p.i] != '\'' && p.s[p.i] != '"' && !isStringPrefix(p.s[p.i:]) {
+				return b.String(), nil
+			}
 		}
-		v := p.s[p.i+1 : p.i+1+j]
-		p.i += j + 2
-		return v, nil
 	case c == '-' || c >= '0' && c <= '9':
 		j := p.i + 1
 		for j < len(p.s) && (p.s[j] >= '0' && p.s[j] <= '9' || p.s[j] == 'L') {
@@ -257,15 +322,111 @@ func (p *lit) value(depth int) (any, error) {
 	}
 }
 
-// sep consumes a ',' or sees the closing bracket.
+// sep sees a ',' or the closing bracket, leaving p.i on it.
 func (p *lit) sep(end byte) error {
 	p.ws()
-	if p.i < len(p.s) && p.s[p.i] == ',' {
-		p.i++
-		return nil
-	}
-	if p.i < len(p.s) && p.s[p.i] == end {
+	if p.i < len(p.s) && (p.s[p.i] == ',' || p.s[p.i] == end) {
 		return nil
 	}
 	return fmt.Errorf("expected ',' or %q", end)
+}
+
+// isStringPrefix reports whether s starts with a string prefix (u, r, b in
+// either case, rb/br) and a quote.
+func isStringPrefix(s string) bool {
+	i := 0
+	for i < len(s) && i < 2 && strings.IndexByte("uUrRbB", s[i]) >= 0 {
+		i++
+	}
+	return i > 0 && i < len(s) && (s[i] == '\'' || s[i] == '"')
+}
+
+// str reads one string literal at p.i, with its prefix, and decodes it.
+func (p *lit) str() (string, error) {
+	raw := false
+	for p.i < len(p.s) && p.s[p.i] != '\'' && p.s[p.i] != '"' {
+		if p.s[p.i] == 'r' || p.s[p.i] == 'R' {
+			raw = true
+		}
+		p.i++
+	}
+	if p.i >= len(p.s) {
+		return "", errors.New("unterminated string")
+	}
+	q := p.s[p.i : p.i+1]
+	if strings.HasPrefix(p.s[p.i:], q+q+q) {
+		q = q + q + q
+	}
+	p.i += len(q)
+	var b strings.Builder
+	for {
+		if p.i >= len(p.s) {
+			return "", errors.New("unterminated string")
+		}
+		if strings.HasPrefix(p.s[p.i:], q) {
+			p.i += len(q)
+			return b.String(), nil
+		}
+		c := p.s[p.i]
+		if c == '\n' && len(q) == 1 {
+			return "", errors.New("unterminated string")
+		}
+		if c != '\\' {
+			b.WriteByte(c)
+			p.i++
+			continue
+		}
+		if p.i+1 >= len(p.s) {
+			return "", errors.New("unterminated string")
+		}
+		if raw {
+			// A backslash still keeps the next quote in the string.
+			b.WriteString(p.s[p.i : p.i+2])
+			p.i += 2
+			continue
+		}
+		if err := p.escape(&b); err != nil {
+			return "", err
+		}
+	}
+}
+
+// escape decodes the backslash escape at p.i as Python does.
+func (p *lit) escape(b *strings.Builder) error {
+	e := p.s[p.i+1]
+	p.i += 2
+	simple := map[byte]string{'\n': "", '\\': "\\", '\'': "'", '"': "\"", 'a': "\a", 'b': "\b", 'f': "\f", 'n': "\n", 'r': "\r", 't': "\t", 'v': "\v"}
+	if v, ok := simple[e]; ok {
+		b.WriteString(v)
+		return nil
+	}
+	hex := map[byte]int{'x': 2, 'u': 4, 'U': 8}
+	switch {
+	case hex[e] > 0:
+		n := hex[e]
+		if p.i+n > len(p.s) {
+			return errors.New("truncated escape in string")
+		}
+		r, err := strconv.ParseUint(p.s[p.i:p.i+n], 16, 32)
+		if err != nil {
+			return fmt.Errorf("bad escape in string: %w", err)
+		}
+		p.i += n
+		b.WriteRune(rune(r))
+	case e >= '0' && e <= '7':
+		j := p.i - 1
+		for p.i < len(p.s) && p.i-j < 3 && p.s[p.i] >= '0' && p.s[p.i] <= '7' {
+			p.i++
+		}
+		r, _ := strconv.ParseUint(p.s[j:p.i], 8, 32)
+		b.WriteRune(rune(r))
+	case e == 'N':
+		// \N{NAME}: a Unicode name table is more than a header needs.
+		return errors.New("named Unicode escape in string")
+	default:
+		// Python keeps unknown escapes as they are.
+		b.WriteByte('\\')
+		b.WriteByte(e)
+	}
+	return nil
 }

@@ -199,6 +199,12 @@ func (z *reader) run() error {
 				z.a.note("%d more central directories not read", len(dirs)-i)
 				break
 			}
+			if i > 0 && z.insideMember(d.rec.pos) {
+				// The end record of a zip stored inside a member (a stored .npz
+				// or torch.save file in a zip): that archive is the member's
+				// business, scanned when the member is.
+				continue
+			}
 			if d.concat != 0 {
 				z.a.note("central directory found %d bytes from its declared offset %d (data before the archive); offsets shifted to match", d.concat, d.start-d.concat)
 			}
@@ -237,6 +243,16 @@ func (z *reader) run() error {
 	z.a.setPrefix()
 	z.a.checkEntries()
 	return nil
+}
+
+// insideMember reports whether off lies in the data of an entry already read.
+func (z *reader) insideMember(off int64) bool {
+	for _, e := range z.a.Entries {
+		if e.DataOffset >= 0 && off >= e.DataOffset && uint64(off-e.DataOffset) < max(e.CompressedSize, e.UncompressedSize) {
+			return true
+		}
+	}
+	return false
 }
 
 // setPrefix records the bytes before the first local header.

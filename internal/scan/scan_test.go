@@ -211,7 +211,7 @@ func TestScan(t *testing.T) {
 			files: func(t *testing.T) map[string]string {
 				return map[string]string{"old.pt": legacyTar(t, "", "")}
 			},
-			want:    []hit{tensorType("old.pt")},
+			want:    nil,
 			formats: map[string]string{"old.pt": "pytorch-legacy-tar"},
 		},
 		{
@@ -219,7 +219,7 @@ func TestScan(t *testing.T) {
 			files: func(t *testing.T) map[string]string {
 				return map[string]string{"old.tgz": gz(t, legacyTar(t, "", ""))}
 			},
-			want:    []hit{tensorType("old.tgz")},
+			want:    nil,
 			formats: map[string]string{"old.tgz": "gzip/pytorch-legacy-tar"},
 		},
 		{
@@ -230,21 +230,21 @@ func TestScan(t *testing.T) {
 				record := pickle2("(" + str("k2") + str("cpu") + "ctorch\nFloatStorage\ncposix\nsystem\n" + str("id") + "\x85Rt")
 				return map[string]string{"old.pt": legacyTar(t, record, "")}
 			},
-			want: []hit{critical("old.pt", "storages"), tensorType("old.pt")},
+			want: []hit{critical("old.pt", "storages")},
 		},
 		{
 			name: "legacy torch tar, payload in the storage views",
 			files: func(t *testing.T) map[string]string {
 				return map[string]string{"old.pt": legacyTar(t, "", evil)}
 			},
-			want: []hit{critical("old.pt", "storages"), tensorType("old.pt")},
+			want: []hit{critical("old.pt", "storages")},
 		},
 		{
 			name: "legacy torch tar, record that is not a tuple",
 			files: func(t *testing.T) map[string]string {
 				return map[string]string{"old.pt": legacyTar(t, pickle2("K\x05"), "")}
 			},
-			want: []hit{incomplete("old.pt", "storages"), tensorType("old.pt")},
+			want: []hit{incomplete("old.pt", "storages")},
 		},
 		// ---- NumPy ----
 		{
@@ -441,13 +441,6 @@ func TestScan(t *testing.T) {
 			}
 		})
 	}
-}
-
-// tensorType is the finding on the tensors member of a legacy tar:
-// torch.FloatTensor, which its records name, is not on the pickle allowlist.
-// TODO: drop once the allowlist knows the legacy tensor classes.
-func tensorType(path string) hit {
-	return hit{finding.PickleUnknownGlobal, "medium", path, "tensors"}
 }
 
 func TestScanFindingDetails(t *testing.T) {

@@ -257,6 +257,8 @@ var safeCallables = setOf(
 	"torch.jit._pickle.build_boollist", "torch.jit._pickle.build_tensorlist", "torch.jit._pickle.build_tensor_from_id",
 	"torch.distributed._shard.sharded_tensor.api.ShardedTensor",
 	// Storages named by legacy checkpoints.
+	"torch.FloatTensor", "torch.DoubleTensor", "torch.HalfTensor", "torch.BFloat16Tensor", "torch.LongTensor",
+	"torch.IntTensor", "torch.ShortTensor", "torch.CharTensor", "torch.ByteTensor", "torch.BoolTensor",
 	"torch.FloatStorage", "torch.DoubleStorage", "torch.HalfStorage", "torch.BFloat16Storage", "torch.LongStorage",
 	"torch.IntStorage", "torch.ShortStorage", "torch.CharStorage", "torch.ByteStorage", "torch.BoolStorage",
 	"torch.ComplexFloatStorage", "torch.ComplexDoubleStorage", "torch.QInt8Storage", "torch.QUInt8Storage",
@@ -295,6 +297,10 @@ func setOf(items ...string) map[string]bool {
 	return m
 }
 
+// maxNameLen bounds module and name together; real qualified names stay
+// under 200 bytes.
+const maxNameLen = 1024
+
 // Verdict is the classification of one global with the reason for it.
 type Verdict struct {
 	Class Class
@@ -308,6 +314,11 @@ type Verdict struct {
 func Classify(module, name string) Verdict {
 	module = strings.TrimSpace(module)
 	name = strings.TrimSpace(name)
+	if len(module)+len(name) > maxNameLen {
+		// Attribute chains are resolved part by part, recursively: a 64 KB name
+		// like os.os.os... would cost gigabytes. No real global is this long.
+		return Verdict{Class: Dangerous, Why: "implausibly long global name", Resolved: clip(module+"."+name, maxEvidence)}
+	}
 	if a, ok := moduleAliases[module]; ok {
 		module = a
 	}
@@ -335,17 +346,14 @@ func Classify(module, name string) Verdict {
 			}
 		}
 	}
-	for _, f := range dangerous {
-		if !underModule(module, f.module) {
+	// ("numpy", "lib.npyio.load") is numpy.lib.npyio.load: try every split of
+	// the dotted path that keeps at least the named module on the left.
+	for split := len(module); split < len(full); split++ {
+		if full[split] != '.' {
 			continue
 		}
-		if f.names == nil {
-			return Verdict{Class: Dangerous, Why: f.why, Resolved: full}
-		}
-		for _, n := range f.names {
-			if name == n || strings.HasPrefix(name, n+".") {
-				return Verdict{Class: Dangerous, Why: f.why, Resolved: full}
-			}
+		if why, ok := dangerousFamily(full[:split], full[split+1:]); ok {
+			return Verdict{Class: Dangerous, Why: why, Resolved: full}
 		}
 	}
 	if safeCallables[full] {
@@ -360,6 +368,23 @@ func Classify(module, name string) Verdict {
 		}
 	}
 	return Verdict{Class: Unknown, Resolved: full}
+}
+
+func dangerousFamily(module, name string) (string, bool) {
+	for _, f := range dangerous {
+		if !underModule(module, f.module) {
+			continue
+		}
+		if f.names == nil {
+			return f.why, true
+		}
+		for _, n := range f.names {
+			if name == n || strings.HasPrefix(name, n+".") {
+				return f.why, true
+			}
+		}
+	}
+	return "", false
 }
 
 func cutLast(s string) (string, string, bool) {

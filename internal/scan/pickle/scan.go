@@ -59,11 +59,13 @@ type Result struct {
 // Scan decodes the pickle stream r. It never returns an error: problems
 // with the stream are findings. Offsets count from r's current position.
 func Scan(ctx context.Context, r io.Reader, opt Options) *Result {
-	return scan(ctx, r, opt, 0)
+	return scan(ctx, r, opt, 0, false)
 }
 
-func scan(ctx context.Context, r io.Reader, opt Options, depth int) *Result {
-	m := &vm{ctx: ctx, rd: newReader(r, 0), opt: opt, depth: depth, globals: map[string]*global{}}
+// scan decodes r; plain is set for payloads that the standard Unpickler reads
+// (pickle.loads arguments), where joblib's array reading does not apply.
+func scan(ctx context.Context, r io.Reader, opt Options, depth int, plain bool) *Result {
+	m := &vm{ctx: ctx, rd: newReader(r, 0), opt: opt, depth: depth, plain: plain, globals: map[string]*global{}}
 	res := &Result{}
 	for {
 		start := m.rd.offset()

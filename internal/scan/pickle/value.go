@@ -90,6 +90,12 @@ func render(b *strings.Builder, v value, depth int) {
 	if b.Len() > maxEvidence {
 		return
 	}
+	if depth > 2*maxDepth {
+		// Calls nest through their callee with no container in between:
+		// f()()()... must not recurse once per REDUCE.
+		b.WriteString("…")
+		return
+	}
 	switch v.k {
 	case kNone:
 		b.WriteString("None")

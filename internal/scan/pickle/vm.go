@@ -24,6 +24,15 @@ const (
 	maxArena      = 8 << 20 // non-identifier strings kept for memo lookups
 	maxSparseMemo = 1 << 20
 	maxNested     = 3
+	maxGlobals    = 10_000 // distinct globals in one stream
+	// maxNestedScans bounds the literal payloads one decoder scans: a memoised
+	// 64 KB payload handed to pickle.loads again and again, at every nesting
+	// level, would otherwise cost 64 KB of work per few input bytes.
+	maxNestedScans = 8
+	// maxOpFindings bounds the findings of one rule made per opcode (BUILD on
+	// a global, computed STACK_GLOBAL): each costs hundreds of bytes, from two
+	// input bytes. The first ones say it all.
+	maxOpFindings = 64
 	bombFactor    = 1000 // logical elements per byte read before we call it an expansion bomb
 	bombFloor     = 10_000_000
 	maxJoblibSkip = 1 << 40
@@ -73,7 +82,8 @@ func (g *global) display() string {
 	if g.module == "" {
 		return g.name
 	}
-	return g.module + "." + g.name
+	// GLOBAL lines may be 64 KB long; messages and evidence need not be.
+	return clip(g.module+"."+g.name, maxEvidence)
 }
 
 type vm struct {
@@ -86,6 +96,12 @@ type vm struct {
 	marks []int
 	memo  chunks[uint32]
 	spars map[uint32]uint32
+	// memoLen counts the memo's entries: MEMOIZE stores at this index, as
+	// CPython does (memo_len); it differs from memo.len() when PUTs left holes.
+	memoLen uint64
+	// plain decodes as the standard Unpickler does (pickle.loads, the inline
+	// pickle of a joblib object array): no joblib array reading after BUILD.
+	plain bool
 	heap  []value
 	arena []byte
 	sizes chunks[size16] // logical sizes of containers, by container id - 1
@@ -97,6 +113,9 @@ type vm struct {
 	// what the loader would see.
 	overrides map[string]value
 	findings  []finding.Finding
+	nestedN   int // literal payloads scanned by nested
+	opFinds   map[string]int
+	computed  *global // the last computed global, reused past maxOpFindings
 	bombed    bool
 	// callables counts globals, call results and instances on the stack.
 	callables int
@@ -117,6 +136,7 @@ func (m *vm) reset() {
 	m.marks = m.marks[:0]
 	m.memo.reset()
 	m.spars = nil
+	m.memoLen = 0
 	m.heap = m.heap[:0]
 	m.arena = nil // strings from the last pickle may still point into the old one
 	m.sizes.reset()
@@ -229,16 +249,25 @@ func (m *vm) addItems(c *value, items []value) {
 }
 
 // size16 stores a logical size in two bytes, as a float with a 5-bit
-// exponent and an 11-bit mantissa, rounded up: precise enough to tell a
-// billion-laughs expansion from data, at half the memory of a uint32 per
-// container (an opcode-dense pickle holds millions of them).
+// exponent and an 11-bit mantissa, rounded to nearest: precise enough to
+// tell a billion-laughs expansion from data, at half the memory of a uint32
+// per container (an opcode-dense pickle holds millions of them).
 type size16 uint16
 
 func makeSize16(n uint64) size16 {
 	e := uint(0)
-	for n >= 1<<11 {
-		n = (n + 1) >> 1 // round up
+	for n>>e >= 1<<11 {
 		e++
+	}
+	if e > 0 {
+		// Round to nearest, not up: a list built one APPEND at a time
+		// (protocol 0) rounds once per item, and rounding up compounded
+		// until list(range(50000)) looked like a billion-laughs bomb.
+		n = (n + 1<<(e-1)) >> e
+		if n >= 1<<11 {
+			n >>= 1
+			e++
+		}
 	}
 	if e > 31 {
 		return size16(31<<11 | (1<<11 - 1))
@@ -264,10 +293,16 @@ func (m *vm) bomb(msg, evidence string) {
 func (m *vm) memoPut(idx uint64, v value) error {
 	h := m.handle(v)
 	if idx < uint64(m.memo.len()) {
+		if m.memo.at(int(idx)) == hUndef && !m.inSparse(idx) {
+			m.memoLen++
+		}
 		m.memo.set(int(idx), h)
 		return nil
 	}
 	if idx < uint64(m.memo.len())+1024 {
+		if !m.inSparse(idx) {
+			m.memoLen++
+		}
 		for uint64(m.memo.len()) < idx {
 			m.memo.push(hUndef)
 		}
@@ -280,19 +315,29 @@ func (m *vm) memoPut(idx uint64, v value) error {
 	if m.spars == nil {
 		m.spars = map[uint32]uint32{}
 	}
-	if len(m.spars) >= maxSparseMemo {
-		m.bomb("the memo holds too many scattered entries", "")
-		return errBomb
+	if !m.inSparse(idx) {
+		if len(m.spars) >= maxSparseMemo {
+			m.bomb("the memo holds too many scattered entries", "")
+			return errBomb
+		}
+		m.memoLen++
 	}
 	m.spars[uint32(idx)] = h
 	return nil
+}
+
+func (m *vm) inSparse(idx uint64) bool {
+	_, ok := m.spars[uint32(idx)]
+	return ok && idx <= math.MaxUint32
 }
 
 func (m *vm) memoGet(idx uint64) (value, error) {
 	var h uint32
 	if idx < uint64(m.memo.len()) {
 		h = m.memo.at(int(idx))
-	} else if idx <= math.MaxUint32 && m.spars != nil {
+	}
+	if h == hUndef && idx <= math.MaxUint32 && m.spars != nil {
+		// A sparse entry stays valid when the dense memo later grows past it.
 		h = m.spars[uint32(idx)]
 	}
 	switch {
@@ -323,7 +368,7 @@ func (m *vm) handle(v value) uint32 {
 		}
 		return hPlain
 	case kTuple, kList, kDict, kSet, kFrozenSet:
-		if v.o != nil && interesting(v.o.items) {
+		if v.o != nil && interesting(v.o.items, 0) {
 			return m.toHeap(v)
 		}
 		if v.cid > 0 && uint32(v.cid) <= payMask {
@@ -333,13 +378,18 @@ func (m *vm) handle(v value) uint32 {
 	return hPlain
 }
 
-func interesting(items []value) bool {
+func interesting(items []value, depth int) bool {
+	if depth > maxDepth {
+		// Nested deeper than evidence shows: keep it whole rather than recurse
+		// (a million TUPLE1s would otherwise overflow the goroutine stack).
+		return true
+	}
 	for _, it := range items {
 		switch it.k {
 		case kGlobal, kCall, kObj, kPersistent:
 			return true
 		case kTuple, kList, kDict, kSet, kFrozenSet:
-			if it.o != nil && interesting(it.o.items) {
+			if it.o != nil && interesting(it.o.items, depth+1) {
 				return true
 			}
 		}
@@ -359,7 +409,9 @@ func (m *vm) toArena(v value) (uint32, bool) {
 	if (v.k == kStr || v.k == kBytes) && v.cid > 0 {
 		return tagArena | uint32(v.cid-1), true // already there
 	}
-	return m.arenaAdd([]byte(v.s[:min(len(v.s), memoStrKeep)]), uint64(max(v.n, int64(len(v.s)))), v.k)
+	// arenaAdd returns a bare offset: tag it, or offset 0 would read as hUndef.
+	off, ok := m.arenaAdd([]byte(v.s[:min(len(v.s), memoStrKeep)]), uint64(max(v.n, int64(len(v.s)))), v.k)
+	return tagArena | off, ok
 }
 
 // arenaAdd appends a string (its first memoStrKeep bytes) to the arena, where
@@ -407,6 +459,10 @@ func (m *vm) global(module, name string, off int64) value {
 	key := module + "\x00" + name
 	g, ok := m.globals[key]
 	if !ok {
+		if len(m.globals) >= maxGlobals && !m.bombed {
+			// Real pickles name a few hundred classes at most; each distinct name costs memory.
+			m.bomb(fmt.Sprintf("the pickle names more than %d distinct globals", maxGlobals), "")
+		}
 		g = &global{module: module, name: name, off: off, v: m.opt.classify(module, name)}
 		m.globals[key] = g
 		m.order = append(m.order, g)
@@ -419,14 +475,30 @@ func (m *vm) global(module, name string, off int64) value {
 
 // dynamicGlobal records a STACK_GLOBAL whose operands are not plain strings.
 func (m *vm) dynamicGlobal(mod, name value) value {
+	if m.opFinds[finding.PickleDynamicGlobal] >= maxOpFindings {
+		return value{k: kGlobal, o: &obj{g: m.computed, off: m.opOff}}
+	}
 	ev := "STACK_GLOBAL(" + mod.text() + ", " + name.text() + ")"
 	f := finding.New(finding.PickleDynamicGlobal, "pickle imports a global whose name is computed at load time")
 	f.Offset = m.opOff
 	f.Evidence = ev
-	m.findings = append(m.findings, f)
+	m.opFinding(f)
 	g := &global{name: "<computed " + ev + ">", off: m.opOff, v: Verdict{Class: Dangerous, Why: "computed name"}}
 	m.order = append(m.order, g)
+	m.computed = g
 	return value{k: kGlobal, o: &obj{g: g, off: m.opOff}}
+}
+
+// opFinding records a finding made by one opcode, at most maxOpFindings per rule.
+func (m *vm) opFinding(f finding.Finding) {
+	if m.opFinds == nil {
+		m.opFinds = map[string]int{}
+	}
+	if m.opFinds[f.Rule] >= maxOpFindings {
+		return
+	}
+	m.opFinds[f.Rule]++
+	m.findings = append(m.findings, f)
 }
 
 // callee finds the global a callable value stands for, following call results
@@ -512,11 +584,12 @@ func (m *vm) nested(g *global, args value) {
 	default:
 		return
 	}
-	if args.o == nil || len(args.o.items) == 0 || args.o.items[0].k != kBytes || m.depth >= maxNested {
+	if args.o == nil || len(args.o.items) == 0 || args.o.items[0].k != kBytes || m.depth >= maxNested || m.nestedN >= maxNestedScans {
 		return
 	}
+	m.nestedN++
 	b := args.o.items[0]
-	sub := scan(m.ctx, strings.NewReader(b.s), m.opt, m.depth+1)
+	sub := scan(m.ctx, strings.NewReader(b.s), m.opt, m.depth+1, true)
 	member := fmt.Sprintf("%s argument at offset %d", g.display(), m.opOff)
 	for _, f := range sub.Findings {
 		if f.Member == "" {
@@ -536,10 +609,12 @@ func (m *vm) nested(g *global, args value) {
 // mutate reports a change made to an imported module or class.
 func (m *vm) mutate(target value, how string, state value) {
 	g := target.o.g
-	f := finding.New(finding.PickleGlobalMutation, fmt.Sprintf("pickle %s of %s, changing it for every later use", how, g.display()))
-	f.Offset = m.opOff
-	f.Evidence = clip(g.display()+"."+how+"("+state.text()+")", maxEvidence)
-	m.findings = append(m.findings, f)
+	if m.opFinds[finding.PickleGlobalMutation] < maxOpFindings {
+		f := finding.New(finding.PickleGlobalMutation, fmt.Sprintf("pickle %s of %s, changing it for every later use", how, g.display()))
+		f.Offset = m.opOff
+		f.Evidence = clip(g.display()+"."+how+"("+state.text()+")", maxEvidence)
+		m.opFinding(f)
+	}
 	if how != "__setstate__" || state.k != kDict || state.o == nil {
 		return
 	}
@@ -548,7 +623,13 @@ func (m *vm) mutate(target value, how string, state value) {
 	}
 	for i := 0; i+1 < len(state.o.items); i += 2 {
 		if k := state.o.items[i]; k.k == kStr {
-			m.overrides[g.v.Resolved+"."+k.s] = state.o.items[i+1]
+			v := state.o.items[i+1]
+			if v.k == kStr || v.k == kBytes {
+				// Overrides outlive this pickle's arena (the next pickle, an inline
+				// one): drop the arena reference so that MEMOIZE copies the string.
+				v.cid = 0
+			}
+			m.overrides[g.v.Resolved+"."+k.s] = v
 		}
 	}
 }
@@ -903,8 +984,7 @@ func (m *vm) step() (done bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		n := uint64(m.memo.len())
-		return false, m.memoPut(n, *t)
+		return false, m.memoPut(m.memoLen, *t)
 	case opGlobal, opInst:
 		mod, _, err := m.line()
 		if err != nil {
@@ -918,6 +998,9 @@ func (m *vm) step() (done bool, err error) {
 			return false, m.fail("global name is not valid UTF-8")
 		}
 		g := m.global(mod, name, m.opOff)
+		if m.bombed && len(m.globals) > maxGlobals {
+			return false, errBomb
+		}
 		if op == opGlobal {
 			return false, m.push(g)
 		}
@@ -940,7 +1023,11 @@ func (m *vm) step() (done bool, err error) {
 		if !mod.isStr() || !name.isStr() || mod.trunc || name.trunc {
 			return false, m.push(m.dynamicGlobal(mod, name))
 		}
-		return false, m.push(m.global(mod.s, name.s, m.opOff))
+		g := m.global(mod.s, name.s, m.opOff)
+		if m.bombed && len(m.globals) > maxGlobals {
+			return false, errBomb
+		}
+		return false, m.push(g)
 	case opExt1, opExt2, opExt4:
 		w := 1 << (op - opExt1) // EXT1, EXT2, EXT4
 		code, err := m.uint(w)
@@ -1104,9 +1191,9 @@ func (m *vm) extend(items []value, how string) error {
 		return nil
 	}
 	m.addItems(t, items)
-	// An empty SETITEMS leaves a fresh dict without details (t.o == nil).
-	if t.k == kDict && t.o != nil && how != "extend" && how != "add" && how != "append" {
-		t.o.count -= int64(len(items) / 2)
+	if t.k == kDict && how != "extend" && how != "add" && how != "append" {
+		// Count pairs; setCount also covers dicts that keep no items (t.o == nil).
+		t.setCount(t.count() - int64(len(items)/2))
 	}
 	return nil
 }
@@ -1120,7 +1207,7 @@ func (m *vm) build(t *value, state value) error {
 	case kObj, kCall:
 		st := state
 		t.o.state = &st
-		if g := calleeGlobal(*t); g != nil && isJoblibWrapper(g.v.Resolved) {
+		if g := calleeGlobal(*t); g != nil && isJoblibWrapper(g.v.Resolved) && !m.plain {
 			return m.joblibArray(t, state)
 		}
 	}

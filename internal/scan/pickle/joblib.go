@@ -1,7 +1,10 @@
 package pickle
 
 import (
+	"io"
+
 	"fmt"
+	"github.com/mlguard/mlguard/internal/finding"
 	"math/bits"
 	"strconv"
 	"strings"
@@ -152,8 +155,46 @@ func (m *vm) joblibArray(t *value, state value) error {
 			return m.truncated(err)
 		}
 	}
-	if err := m.rd.skip(int64(total)); err != nil {
+	return m.arrayBytes(int64(total))
+}
+
+// maxFragmentOps bounds the lenient decode of array bytes.
+const maxFragmentOps = 1 << 20
+
+// arrayBytes skips the n bytes joblib reads as array data. A plain
+// pickle.load of the same file does not know NumpyArrayWrapper and reads
+// those bytes as opcodes, so they are first decoded leniently (continuing a
+// stream whose stack we do not have): real numbers stop the decoder within a
+// few bytes; hidden opcodes show their globals. Only well-formed names count.
+func (m *vm) arrayBytes(n int64) error {
+	start := m.rd.offset()
+	lr := &io.LimitedReader{R: m.rd, N: n}
+	f := &vm{ctx: m.ctx, rd: newReader(lr, start), opt: m.opt, depth: m.depth + 1, globals: map[string]*global{}, lenient: true}
+	for ops := 0; ops < maxFragmentOps; ops++ {
+		done, err := f.step()
+		if done || err != nil {
+			break
+		}
+	}
+	f.emitGlobals()
+	for _, fd := range f.findings {
+		switch fd.Rule {
+		case finding.PickleDangerousGlobal, finding.PickleUnknownCallable, finding.PickleUnknownGlobal, finding.PickleGlobalMutation:
+		default:
+			continue
+		}
+		if strings.Contains(fd.Message, "malformed") || strings.Contains(fd.Message, "extension code") {
+			continue
+		}
+		fd.Message += " (hidden in bytes that joblib reads as array data and pickle.load runs as opcodes)"
+		m.findings = append(m.findings, fd)
+	}
+	consumed := n - lr.N
+	if err := m.rd.skip(n - consumed); err != nil {
 		return m.truncated(err)
+	}
+	if m.rd.offset() != start+n {
+		return m.fail("internal: array skip ended at %d, want %d", m.rd.offset(), start+n)
 	}
 	return nil
 }

@@ -70,9 +70,9 @@ func (b *pb) padding() *pb {
 }
 
 // arrayBytes is n bytes of array data that would derail a decoder reading
-// them as opcodes: a GLOBAL of os.system, an invalid opcode, a STOP.
+// them as opcodes: a MARK, an invalid opcode, a STOP.
 func arrayBytes(n int) []byte {
-	pattern := []byte("cos\nsystem\n\xff.")
+	pattern := []byte("(N\xff.")
 	out := make([]byte, n)
 	for i := range out {
 		out[i] = pattern[i%len(pattern)]

@@ -214,3 +214,20 @@ func (rd *reader) line(keep int) (b []byte, truncated bool, err error) {
 		rd.off += int64(len(chunk))
 	}
 }
+
+// Read implements io.Reader over the buffered stream.
+func (rd *reader) Read(p []byte) (int, error) {
+	if rd.r >= rd.w {
+		rd.fill()
+		if rd.r >= rd.w {
+			if rd.err == nil {
+				return 0, io.EOF
+			}
+			return 0, rd.err
+		}
+	}
+	n := copy(p, rd.buf[rd.r:rd.w])
+	rd.r += n
+	rd.off += int64(n)
+	return n, nil
+}

@@ -117,6 +117,9 @@ type vm struct {
 	opFinds   map[string]int
 	computed  *global // the last computed global, reused past maxOpFindings
 	bombed    bool
+	// lenient decodes a fragment that continues a stream we did not see the
+	// start of: missing stack items, marks and memo entries read as unknown data.
+	lenient bool
 	// callables counts globals, call results and instances on the stack.
 	callables int
 	last      value // what the last STOP returned
@@ -174,6 +177,9 @@ func (m *vm) truncate(n int) {
 
 func (m *vm) pop() (value, error) {
 	if len(m.stack) <= m.base() {
+		if m.lenient {
+			return value{k: kAny}, nil
+		}
 		return value{}, m.fail("stack underflow")
 	}
 	v := m.stack[len(m.stack)-1]
@@ -183,6 +189,10 @@ func (m *vm) pop() (value, error) {
 
 func (m *vm) top() (*value, error) {
 	if len(m.stack) <= m.base() {
+		if m.lenient {
+			m.stack = append(m.stack, value{k: kAny})
+			return &m.stack[len(m.stack)-1], nil
+		}
 		return nil, m.fail("stack underflow")
 	}
 	return &m.stack[len(m.stack)-1], nil
@@ -192,6 +202,9 @@ func (m *vm) top() (*value, error) {
 // valid until the next push) and removes them with the mark.
 func (m *vm) popMark() ([]value, error) {
 	if len(m.marks) == 0 {
+		if m.lenient {
+			return nil, nil
+		}
 		return nil, m.fail("MARK not found")
 	}
 	b := m.marks[len(m.marks)-1]
@@ -341,6 +354,8 @@ func (m *vm) memoGet(idx uint64) (value, error) {
 		h = m.spars[uint32(idx)]
 	}
 	switch {
+	case h == hUndef && m.lenient:
+		return value{k: kAny}, nil
 	case h == hUndef:
 		return value{}, m.fail("memo key %d not found", idx)
 	case h == hPlain:
@@ -1021,6 +1036,9 @@ func (m *vm) step() (done bool, err error) {
 			return false, err
 		}
 		if !mod.isStr() || !name.isStr() || mod.trunc || name.trunc {
+			if m.lenient { // operands we never saw: nothing to say
+				return false, m.push(value{k: kAny})
+			}
 			return false, m.push(m.dynamicGlobal(mod, name))
 		}
 		g := m.global(mod.s, name.s, m.opOff)

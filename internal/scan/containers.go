@@ -38,10 +38,10 @@ func (j *job) descend(n *node, what string) bool {
 // ---- zip (PyTorch, TorchScript, npz, Keras v3 and plain archives) ----
 
 var (
-	reDataPkl   = regexp.MustCompile(`(^|/)data\.pkl$`)
-	reStorage   = regexp.MustCompile(`(^|/)data/[^/]+$`)
-	reConstants = regexp.MustCompile(`(^|/)constants\.pkl$`)
-	rePickleExt = regexp.MustCompile(`\.(pkl|debug_pkl|pickle)$`)
+	// torch's reader (miniz) finds members case-insensitively.
+	reDataPkl   = regexp.MustCompile(`(?i)(^|/)data\.pkl$`)
+	reConstants = regexp.MustCompile(`(?i)(^|/)constants\.pkl$`)
+	rePickleExt = regexp.MustCompile(`(?i)\.(pkl|debug_pkl|pickle)$`)
 )
 
 // zipLayout says which loader a zip is written for, from its member names.
@@ -103,19 +103,49 @@ func (j *job) scanZip(n *node) {
 			size: a.Prefix, ra: io.NewSectionReader(n.ra, 0, a.Prefix)})
 	}
 	torch := layout == "pytorch-zip" || layout == "torchscript"
+	var storageDirs []string // "<folder of data.pkl>/data/", lower-case
+	for _, e := range a.Entries {
+		if reDataPkl.MatchString(e.Name) {
+			storageDirs = append(storageDirs, strings.ToLower(e.Name[:len(e.Name)-len("data.pkl")])+"data/")
+		}
+	}
 	for i := range a.Entries {
 		e := &a.Entries[i]
 		if strings.HasSuffix(e.Name, "/") && e.UncompressedSize == 0 {
 			continue
 		}
-		if torch && reStorage.MatchString(e.Name) && !rePickleExt.MatchString(e.Name) {
-			continue // raw tensor storage: torch never unpickles it
+		if torch && j.rawStorage(a, e, storageDirs) {
+			continue // raw tensor bytes: torch never unpickles them
 		}
 		j.zipMember(n, a, e, torch && rePickleExt.MatchString(e.Name))
 		if j.ctx.Err() != nil {
 			return
 		}
 	}
+}
+
+// rawStorage reports whether e is a tensor storage of a PyTorch zip: a
+// stored member right under a data/ folder beside data.pkl whose first bytes
+// are not anything mlguard scans (another loader, numpy.load say, may still
+// read a pickle or array hidden under that name, so such members are scanned).
+func (j *job) rawStorage(a *zipx.Archive, e *zipx.Entry, storageDirs []string) bool {
+	if e.Method != 0 || e.Encrypted || rePickleExt.MatchString(e.Name) {
+		return false
+	}
+	name := strings.ToLower(e.Name)
+	under := false
+	for _, d := range storageDirs {
+		if strings.HasPrefix(name, d) && !strings.Contains(name[len(d):], "/") {
+			under = true
+		}
+	}
+	if !under {
+		return false
+	}
+	head := make([]byte, 64)
+	k, _ := a.Raw(e).ReadAt(head, 0)
+	f := sniff.Detect(head[:k], int64(k) == a.Raw(e).Size(), e.Name, nil).Format
+	return !scannable(f) || f == sniff.Tar || f == sniff.Zlib || f == sniff.Lzma
 }
 
 func (j *job) zipMember(n *node, a *zipx.Archive, e *zipx.Entry, forcePickle bool) {
@@ -186,6 +216,14 @@ func (j *job) scanTar(n *node) {
 		if err != nil {
 			j.incomplete(n, "the tar archive could not be read to the end", err)
 			return
+		}
+		if h.Typeflag == tar.TypeSymlink || h.Typeflag == tar.TypeLink {
+			switch strings.TrimPrefix(h.Name, "./") {
+			case "storages", "tensors", "pickle", "sys_info":
+				// torch.load extracts these by name and unpickles what the link points to.
+				j.incomplete(&node{member: joinMember(n.member, h.Name)}, fmt.Sprintf("member %s of a legacy PyTorch tar is a link to %s; torch.load unpickles the target, which was not scanned", h.Name, h.Linkname), nil)
+			}
+			continue
 		}
 		if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA && h.Typeflag != tar.TypeGNUSparse {
 			continue

@@ -2,6 +2,8 @@ package scan
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -104,6 +106,11 @@ func (j *job) scan(n *node) {
 		f := finding.New(finding.ScanUnsupported, s.Reason)
 		j.add(n, f)
 	default:
+		if s.Format == sniff.Unknown && n.ra != nil && hasZipTail(n.ra, n.size) {
+			// Junk before a zip: Python's zipfile (numpy.load, NpzFile) reads it from the end.
+			j.scanZip(n)
+			return
+		}
 		if sniff.PickleExtension(n.name) && (s.Format == sniff.Unknown || s.Format == sniff.Text && len(head) > 0 && pickle.IsOpcode(head[0])) {
 			// Named like a pickle and starting like one, or nothing else we know: fail closed.
 			j.scanPickle(n, 0, "pickle")
@@ -118,11 +125,36 @@ func (j *job) scan(n *node) {
 	}
 }
 
+// hasZipTail reports whether an end of central directory record sits in the
+// last 64 KiB of the content.
+func hasZipTail(ra io.ReaderAt, size int64) bool {
+	if size < 22 {
+		return false
+	}
+	n := min(size, 65535+22)
+	buf := make([]byte, n)
+	if k, _ := ra.ReadAt(buf, size-n); int64(k) != n {
+		return false
+	}
+	return bytes.Contains(buf, []byte("PK\x05\x06"))
+}
+
+// pickleOptions are the pickle engine's options for a node: nested files
+// (torch.storage._load_from_bytes payloads) go through the whole engine.
+func (j *job) pickleOptions(n *node, maxPickles int) pickle.Options {
+	return pickle.Options{MaxPickles: maxPickles, Allow: j.e.opt.Allow,
+		Nested: func(ctx context.Context, data []byte) []finding.Finding {
+			sub := &job{e: j.e, ctx: ctx, budget: j.budget}
+			sub.scan(&node{name: "payload", size: int64(len(data)), ra: bytes.NewReader(data), depth: n.depth + 1})
+			return sub.findings
+		}}
+}
+
 // scanPickle decodes a pickle stream; maxPickles as in pickle.Options.
 func (j *job) scanPickle(n *node, maxPickles int, format string) {
-	res := pickle.Scan(j.ctx, n.reader(), pickle.Options{MaxPickles: maxPickles, Allow: j.e.opt.Allow})
+	res := pickle.Scan(j.ctx, n.reader(), j.pickleOptions(n, maxPickles))
 	for _, g := range res.Globals {
-		if strings.HasSuffix(g, "NumpyArrayWrapper") && format == "pickle" {
+		if pickle.IsJoblibWrapper(g) && format == "pickle" {
 			format = "joblib"
 		}
 	}
@@ -147,7 +179,7 @@ func (j *job) scanNumpy(n *node) {
 	f := finding.New(finding.NumpyObjectArray, fmt.Sprintf("the array's dtype %s holds Python objects, stored as a pickle", h.Descr))
 	f.Offset = h.DataOffset
 	j.add(n, f)
-	res := pickle.Scan(j.ctx, r, pickle.Options{MaxPickles: 1, Allow: j.e.opt.Allow})
+	res := pickle.Scan(j.ctx, r, j.pickleOptions(n, 1))
 	for _, f := range res.Findings {
 		f.Offset += h.DataOffset
 		j.add(n, f)

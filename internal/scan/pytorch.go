@@ -54,7 +54,7 @@ func (j *job) legacyBroken(n *node, s *pickle.Stream, msg string) {
 }
 
 func (j *job) legacyStorages(n *node) {
-	s := pickle.NewStream(j.ctx, n.reader(), pickle.Options{Allow: j.e.opt.Allow})
+	s := pickle.NewStream(j.ctx, n.reader(), j.pickleOptions(n, 0))
 	defer j.finishStream(n, s)
 	num, ok := j.legacyCount(n, s, "storages")
 	if !ok {
@@ -91,7 +91,7 @@ func (j *job) legacyStorages(n *node) {
 }
 
 func (j *job) legacyTensors(n *node) {
-	s := pickle.NewStream(j.ctx, n.reader(), pickle.Options{Allow: j.e.opt.Allow})
+	s := pickle.NewStream(j.ctx, n.reader(), j.pickleOptions(n, 0))
 	defer j.finishStream(n, s)
 	num, ok := j.legacyCount(n, s, "tensors")
 	if !ok {

@@ -101,6 +101,18 @@ func Detect(head []byte, complete bool, name string, plausible PicklePlausible) 
 		return Result{Format: Zstd}
 	case bytes.HasPrefix(head, []byte("ZF0x")):
 		return Result{Format: JoblibZF}
+	}
+	// A pickle that merely starts like a format we do not scan yet would pass
+	// unseen, and pickle.load does not care about magic numbers: the pickle
+	// check comes first. (Real GGUF, safetensors, TFLite and tar heads fail
+	// it within a few bytes.)
+	if isBMP(head) {
+		return Result{Format: Image, Reason: "BMP image" + named(name)}
+	}
+	if plausible != nil && plausible(head, complete) {
+		return Result{Format: Pickle}
+	}
+	switch {
 	case bytes.HasPrefix(head, []byte("GGUF")):
 		return Result{Format: GGUF, Reason: "GGUF model: recognised, not scanned by this version"}
 	case bytes.HasPrefix(head, []byte("\x89HDF\r\n\x1a\n")):
@@ -111,9 +123,6 @@ func Detect(head []byte, complete bool, name string, plausible PicklePlausible) 
 		return Result{Format: Tar}
 	case isSafetensors(head):
 		return Result{Format: Safetensors, Reason: "safetensors model: recognised, not scanned by this version"}
-	}
-	if plausible != nil && plausible(head, complete) {
-		return Result{Format: Pickle}
 	}
 	// Compression formats with short or weak magic numbers come after the
 	// pickle check; the caller confirms them by decompressing.
@@ -135,6 +144,18 @@ func Detect(head []byte, complete bool, name string, plausible PicklePlausible) 
 func PickleExtension(name string) bool {
 	switch strings.ToLower(path.Ext(name)) {
 	case ".pkl", ".pickle", ".pk", ".pt", ".pth", ".ckpt", ".joblib", ".dill", ".sav", ".dat", ".p":
+		return true
+	}
+	return false
+}
+
+// isBMP recognises a Windows bitmap by its magic and DIB header size.
+func isBMP(head []byte) bool {
+	if len(head) < 18 || head[0] != 'B' || head[1] != 'M' {
+		return false
+	}
+	switch binary.LittleEndian.Uint32(head[14:18]) {
+	case 12, 40, 52, 56, 64, 108, 124:
 		return true
 	}
 	return false

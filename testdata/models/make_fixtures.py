@@ -444,6 +444,27 @@ def gen_sklearn():
         joblib.dump(forest, p, compress=(name, 3))
         record(p, f"joblib.dump(same forest, compress=('{name}', 3))", "benign: no high/critical")
 
+    # Estimators whose pickles use Cython reducers, tree newObj helpers, numpy
+    # scalar types, scipy sparse matrices, ufuncs and scorer functions.
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
+    from sklearn.model_selection import GridSearchCV
+    hgb = HistGradientBoostingClassifier(max_iter=3, max_depth=2, random_state=0).fit(X, y)
+    knn = KNeighborsClassifier(n_neighbors=2, algorithm="kd_tree").fit(X, y)
+    tfidf = TfidfVectorizer().fit(["a cat sat", "a dog ran", "the bird flew"])
+    tfidf_matrix = tfidf.transform(["a cat ran"])
+    log1p = FunctionTransformer(np.log1p).fit(np.abs(X))
+    onehot = OneHotEncoder().fit([["red"], ["blue"]])
+    grid = GridSearchCV(LogisticRegression(max_iter=50), {"C": [0.5, 1.0]}, cv=2).fit(X, y)
+    p = B("sklearn_more.pkl")
+    with open(p, "wb") as f:
+        pickle.dump({"hgb": hgb, "knn": knn, "tfidf": tfidf, "tfidf_matrix": tfidf_matrix, "log1p": log1p,
+                     "onehot": onehot, "grid": grid}, f, protocol=4)
+    record(p, "pickle.dump(dict of HistGradientBoosting, KNeighbors(kd_tree), TfidfVectorizer, its sparse matrix, "
+              "FunctionTransformer(np.log1p), OneHotEncoder, GridSearchCV), protocol 4", "benign: no finding")
+
     arrays = {
         "f64": np.arange(12, dtype=np.float64).reshape(3, 4) / 7.0,
         "i32": np.arange(5, dtype=np.int32),

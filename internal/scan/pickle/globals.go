@@ -113,6 +113,15 @@ var dangerous = []family{
 	{module: "torch", names: []string{"load", "hub"}, why: "nested torch.load"},
 	{module: "torch.serialization", names: []string{"load", "_load", "_legacy_load"}, why: "nested torch.load"},
 	{module: "torch.hub", why: "downloading and running code"},
+	{module: "torch.utils.model_zoo", why: "downloading and loading models"},
+	{module: "_compat_pickle", why: "rewriting how the unpickler resolves names"},
+	{module: "joblib.numpy_pickle_compat", names: []string{"NDArrayWrapper", "ZNDArrayWrapper"}, why: "loading another file with allow_pickle"},
+	{module: "sklearn.externals.joblib.numpy_pickle_compat", names: []string{"NDArrayWrapper", "ZNDArrayWrapper"}, why: "loading another file with allow_pickle"},
+	{module: "numpy.lib.npyio", names: []string{"NpzFile", "DataSource", "BagObj", "loadtxt", "genfromtxt", "fromregex"}, why: "reading other files"},
+	{module: "numpy.lib._npyio_impl", why: "reading other files"},
+	{module: "numpy.lib._datasource", why: "reading other files"},
+	{module: "numpy.lib.format", names: []string{"read_array", "open_memmap"}, why: "reading arrays with allow_pickle"},
+	{module: "numpy", names: []string{"loadtxt", "genfromtxt", "fromfile", "memmap", "DataSource"}, why: "reading other files"},
 	{module: "torch.jit", names: []string{"load", "_load_for_lite_interpreter", "_pickle"}, why: "nested loading"},
 	{module: "torch.package", why: "nested loading of packaged code"},
 	{module: "torch._inductor", why: "code compilation (codecache)"},
@@ -218,16 +227,22 @@ var safeCallables = setOf(
 	"builtins.slice", "builtins.range", "builtins.dict", "builtins.list", "builtins.tuple", "builtins.int",
 	"builtins.float", "builtins.str", "builtins.bool", "builtins.object", "builtins.type", "builtins.NoneType",
 	"builtins.Ellipsis", "builtins.NotImplemented", "builtins.enumerate", "builtins.reversed", "builtins.zip",
-	"builtins.map", "builtins.filter", "builtins.chr", "builtins.ord",
+	"builtins.chr", "builtins.ord",
 	"_codecs.encode", "codecs.encode",
 	// collections and friends.
 	"collections.OrderedDict", "collections.defaultdict", "collections.Counter", "collections.deque",
-	"collections.ChainMap", "collections.UserDict", "collections.UserList", "collections.UserString",
+	"collections.UserDict", "collections.UserList", "collections.UserString",
 	"datetime.datetime", "datetime.date", "datetime.time", "datetime.timedelta", "datetime.timezone",
 	"decimal.Decimal", "fractions.Fraction", "uuid.UUID", "enum.Enum", "re._compile", "re.compile",
 	"pathlib.PosixPath", "pathlib.WindowsPath", "pathlib.PurePosixPath", "pathlib.PureWindowsPath",
 	"argparse.Namespace", "types.SimpleNamespace", "functools.partial",
 	"array.array", "array._array_reconstructor",
+	"sklearn.neighbors._kd_tree.newObj", "sklearn.neighbors._ball_tree.newObj", "sklearn.metrics._dist_metrics.newObj",
+	"sklearn.metrics._scorer._passthrough_scorer",
+	"numpy.float64", "numpy.float32", "numpy.float16", "numpy.longdouble", "numpy.int64", "numpy.int32", "numpy.int16",
+	"numpy.int8", "numpy.uint64", "numpy.uint32", "numpy.uint16", "numpy.uint8", "numpy.bool_", "numpy.complex64",
+	"numpy.complex128", "numpy.str_", "numpy.bytes_", "numpy.object_", "numpy.datetime64", "numpy.timedelta64",
+	"numpy.void", "numpy.recarray", "numpy.record", "numpy.core.records.record",
 	"joblib.numpy_pickle.NumpyArrayWrapper", "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper",
 	// NumPy reconstruction and dtypes.
 	"numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct", "numpy.core.multiarray.scalar",
@@ -280,7 +295,7 @@ var safeClassModules = []string{
 	"__torch__", // TorchScript classes, compiled from the archive's own code/ by TorchScript
 	"torch.nn.modules", "torch.nn.parameter", "torch.nn.utils.parametrize", "torch.optim", "torch.ao.quantization",
 	"torch.nn.quantized", "torch.ao.nn", "torch.cuda.amp", "torch.amp", "torch.utils.data",
-	"numpy", "scipy.sparse", "pandas.core",
+	"numpy.dtypes", "numpy.ma.core", "numpy.random", "scipy.sparse", "pandas.core",
 	"sklearn", "xgboost", "lightgbm", "catboost", "imblearn", "category_encoders", "statsmodels",
 	"transformers.models", "transformers.configuration_utils", "transformers.tokenization_utils_base",
 	"transformers.generation.configuration_utils", "transformers.training_args", "transformers.trainer_utils",
@@ -299,7 +314,7 @@ func setOf(items ...string) map[string]bool {
 
 // maxNameLen bounds module and name together; real qualified names stay
 // under 200 bytes.
-const maxNameLen = 1024
+const maxNameLen = 256
 
 // Verdict is the classification of one global with the reason for it.
 type Verdict struct {
@@ -362,10 +377,22 @@ func Classify(module, name string) Verdict {
 	if isDunder(parts[len(parts)-1]) {
 		return Verdict{Class: Dangerous, Why: "dunder attribute " + parts[len(parts)-1], Resolved: full}
 	}
+	last := parts[len(parts)-1]
 	for _, m := range safeClassModules {
-		if underModule(module, m) && isClassName(parts) {
+		if !underModule(module, m) {
+			continue
+		}
+		// Classes; Cython's generated reducers (__pyx_unpickle_<Class>) for them.
+		if isClassName(parts) || len(parts) == 1 && strings.HasPrefix(last, "__pyx_unpickle_") && isClassName([]string{strings.TrimPrefix(last, "__pyx_unpickle_")}) {
 			return Verdict{Class: SafeClass, Resolved: full}
 		}
+		if m == "scipy.sparse" && len(parts) == 1 && (strings.HasSuffix(last, "_matrix") || strings.HasSuffix(last, "_array")) {
+			return Verdict{Class: SafeClass, Resolved: full}
+		}
+	}
+	// NumPy ufuncs (np.log1p referenced by a FunctionTransformer) compute on arrays only.
+	if (module == "numpy.core._multiarray_umath" || module == "numpy._core._multiarray_umath" || module == "numpy") && len(parts) == 1 && isUfunc(last) {
+		return Verdict{Class: SafeClass, Resolved: full}
 	}
 	return Verdict{Class: Unknown, Resolved: full}
 }
@@ -385,6 +412,18 @@ func dangerousFamily(module, name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// isUfunc reports whether name is one of NumPy's element-wise math functions.
+func isUfunc(name string) bool {
+	switch name {
+	case "log", "log1p", "log2", "log10", "exp", "expm1", "exp2", "sqrt", "square", "abs", "absolute", "negative",
+		"sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh",
+		"floor", "ceil", "rint", "trunc", "sign", "reciprocal", "add", "subtract", "multiply", "divide",
+		"true_divide", "floor_divide", "power", "maximum", "minimum", "clip", "isnan", "isinf", "isfinite", "cbrt":
+		return true
+	}
+	return false
 }
 
 func cutLast(s string) (string, string, bool) {

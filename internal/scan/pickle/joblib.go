@@ -16,6 +16,9 @@ import (
 // for object arrays, a whole nested pickle. The decoder must skip those bytes
 // to find the next opcode.
 
+// IsJoblibWrapper reports whether a global is joblib's inline-array wrapper.
+func IsJoblibWrapper(resolved string) bool { return isJoblibWrapper(resolved) }
+
 func isJoblibWrapper(resolved string) bool {
 	return resolved == "joblib.numpy_pickle.NumpyArrayWrapper" ||
 		resolved == "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper"

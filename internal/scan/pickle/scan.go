@@ -26,6 +26,9 @@ type Options struct {
 	MaxPickles int
 	// Allow lists extra trusted globals, "module.name" or "module.*".
 	Allow []string
+	// Nested scans a whole file handed as bytes to a nested loader such as
+	// torch.storage._load_from_bytes; findings come back with paths empty.
+	Nested func(ctx context.Context, data []byte) []finding.Finding
 }
 
 func (o Options) classify(module, name string) Verdict {
@@ -200,8 +203,14 @@ func Plausible(head []byte, complete bool) bool {
 		return false
 	}
 	minOps := 4
-	if head[0] == opProto && len(head) > 1 && head[1] <= HighestProtocol {
+	switch {
+	case head[0] == opProto && len(head) > 1 && head[1] <= HighestProtocol:
 		minOps = 1
+	case head[0] == opString && len(head) > 1 && (head[1] == '\'' || head[1] == '"'),
+		head[0] == opBinString, head[0] == opBinBytes, head[0] == opBinUnicode, head[0] == opBinUnicode8,
+		head[0] == opBinBytes8, head[0] == opByteArray8:
+		// A first string longer than the head: a pickle.load would read it whole.
+		minOps = 0
 	}
 	m := &vm{rd: newReader(bytes.NewReader(head), 0), globals: map[string]*global{}}
 	for ops := 0; ; ops++ {

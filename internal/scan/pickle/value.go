@@ -54,6 +54,7 @@ type obj struct {
 	args  *value  // kCall, kObj: the arguments
 	state *value  // state given by BUILD
 	off   int64   // offset of the opcode that made the value
+	heap  int32   // index + 1 in the VM's heap once memoised
 }
 
 func (v value) isStr() bool { return v.k == kStr }

@@ -24,7 +24,9 @@ const (
 	maxArena      = 8 << 20 // non-identifier strings kept for memo lookups
 	maxSparseMemo = 1 << 20
 	maxNested     = 3
-	maxGlobals    = 10_000 // distinct globals in one stream
+	maxGlobals    = 10_000  // distinct globals in one stream
+	maxHeap       = 1 << 18 // memoised globals, calls and objects
+	maxMemo       = 1 << 24 // memo entries (4 bytes each)
 	// maxNestedScans bounds the literal payloads one decoder scans: a memoised
 	// 64 KB payload handed to pickle.loads again and again, at every nesting
 	// level, would otherwise cost 64 KB of work per few input bytes.
@@ -304,6 +306,10 @@ func (m *vm) bomb(msg, evidence string) {
 // ---- memo ----
 
 func (m *vm) memoPut(idx uint64, v value) error {
+	if m.memoLen >= maxMemo {
+		m.bomb(fmt.Sprintf("the memo grew past %d entries", maxMemo), "")
+		return errBomb
+	}
 	h := m.handle(v)
 	if idx < uint64(m.memo.len()) {
 		if m.memo.at(int(idx)) == hUndef && !m.inSparse(idx) {
@@ -413,10 +419,17 @@ func interesting(items []value, depth int) bool {
 }
 
 func (m *vm) toHeap(v value) uint32 {
-	if uint32(len(m.heap)) >= payMask {
+	if v.o != nil && v.o.heap > 0 {
+		return tagHeap | uint32(v.o.heap-1) // memoised again: one copy is enough
+	}
+	if len(m.heap) >= maxHeap {
+		m.bomb(fmt.Sprintf("the memo holds more than %d objects", maxHeap), "")
 		return hPlain
 	}
 	m.heap = append(m.heap, v)
+	if v.o != nil {
+		v.o.heap = int32(len(m.heap))
+	}
 	return tagHeap | uint32(len(m.heap)-1)
 }
 
@@ -573,6 +586,22 @@ func (m *vm) call(fn, args value, instantiate bool) value {
 				}
 			}
 		}
+	case "builtins.type":
+		// type(x) is a class; BUILD on it patches the class for everyone.
+		if args.o != nil && len(args.o.items) == 1 && args.o.items[0].k != kNone {
+			cls := &global{module: "builtins", name: "type(" + clip(args.o.items[0].text(), 80) + ")",
+				v: Verdict{Class: Unknown, Why: "the class of an object", Resolved: "builtins.type(...)"}}
+			return value{k: kGlobal, o: &obj{g: cls, off: m.opOff}}
+		}
+	}
+	// A function handed to another call is very likely called by it (map,
+	// factories, reconstructors that call their argument).
+	if args.o != nil {
+		for _, it := range args.o.items {
+			if it.k == kGlobal && it.o.g.v.Class == Unknown && it.o.g.module != "" {
+				m.markCalled(it.o.g, res)
+			}
+		}
 	}
 	if instantiate && !hasArgs {
 		g.instantiated = true
@@ -596,6 +625,10 @@ func (m *vm) markCalled(g *global, res value) {
 func (m *vm) nested(g *global, args value) {
 	switch g.v.Resolved {
 	case "pickle.loads", "pickle._loads", "_pickle.loads", "dill.loads", "cloudpickle.loads", "dill._dill.loads":
+	case "torch.storage._load_from_bytes":
+		// torch.load(io.BytesIO(b)): a whole nested torch file (zip or legacy).
+		m.nestedFile(g, args)
+		return
 	default:
 		return
 	}
@@ -619,6 +652,41 @@ func (m *vm) nested(g *global, args value) {
 		f.Offset = m.opOff
 		m.findings = append(m.findings, f)
 	}
+}
+
+// nestedFile scans a whole file passed as bytes to a nested loader, through
+// Options.Nested when the caller provides it (the engine: zip, legacy and
+// every other format), else as a pickle stream.
+func (m *vm) nestedFile(g *global, args value) {
+	if args.o == nil || len(args.o.items) == 0 || args.o.items[0].k != kBytes || m.depth >= maxNested || m.nestedN >= maxNestedScans {
+		return
+	}
+	m.nestedN++
+	b := args.o.items[0]
+	member := fmt.Sprintf("%s argument at offset %d", g.display(), m.opOff)
+	if b.trunc {
+		f := finding.New(finding.ScanIncomplete, fmt.Sprintf("the file passed to %s is %d bytes; payloads over %d bytes are not scanned", g.display(), b.n, len(b.s)))
+		f.Offset = m.opOff
+		m.findings = append(m.findings, f)
+		return
+	}
+	var found []finding.Finding
+	if m.opt.Nested != nil {
+		found = m.opt.Nested(m.ctx, []byte(b.s))
+	} else {
+		found = scan(m.ctx, strings.NewReader(b.s), m.opt, m.depth+1, true).Findings
+	}
+	for _, f := range found {
+		f.Member = joinMember(member, f.Member)
+		m.findings = append(m.findings, f)
+	}
+}
+
+func joinMember(a, b string) string {
+	if b == "" {
+		return a
+	}
+	return a + "!" + b
 }
 
 // mutate reports a change made to an imported module or class.
@@ -699,8 +767,10 @@ func (m *vm) payload(n uint64, k kind) (value, error) {
 		if err != nil {
 			return value{}, m.truncated(err)
 		}
-		if off, ok := m.arenaAdd(b, n, k); ok {
-			return m.arenaGet(off), nil
+		if len(m.arena) < maxArena { // most strings get memoised: store them there at once
+			if off, ok := m.arenaAdd(b, n, k); ok {
+				return m.arenaGet(off), nil
+			}
 		}
 		return value{k: k, s: string(b), n: int64(n)}, nil
 	}
@@ -1225,6 +1295,11 @@ func (m *vm) build(t *value, state value) error {
 	case kObj, kCall:
 		st := state
 		t.o.state = &st
+		// functools.partial's state is (func, args, kwds, dict): the function it will call.
+		if g := calleeGlobal(*t); g != nil && g.v.Resolved == "functools.partial" && state.k == kTuple && state.o != nil &&
+			len(state.o.items) > 0 && state.o.items[0].k == kGlobal && state.o.items[0].o.g.v.Class == Unknown {
+			m.markCalled(state.o.items[0].o.g, *t)
+		}
 		if g := calleeGlobal(*t); g != nil && isJoblibWrapper(g.v.Resolved) && !m.plain {
 			return m.joblibArray(t, state)
 		}
@@ -1249,7 +1324,7 @@ func isPyInt(s string) bool {
 
 func isPyFloat(s string) bool {
 	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "nan", "inf", "-inf", "+inf", "infinity", "-infinity":
+	case "nan", "-nan", "+nan", "inf", "-inf", "+inf", "infinity", "-infinity", "+infinity":
 		return true
 	}
 	return false

@@ -324,8 +324,9 @@ type Verdict struct {
 	Resolved string
 }
 
-// Classify decides what a global is. extraAllow lists "module.name" or
-// "module.*" patterns the caller trusts (from the policy, later).
+// Classify decides what a global is: dangerous families first, then the
+// safe lists; what the caller trusts on top (Options.Allow) is applied by
+// Options.classify.
 func Classify(module, name string) Verdict {
 	module = strings.TrimSpace(module)
 	name = strings.TrimSpace(name)

@@ -116,11 +116,7 @@ func scan(ctx context.Context, r io.Reader, opt Options, depth int, plain bool) 
 	}
 	m.emitGlobals()
 	res.Findings = m.findings
-	for _, g := range m.order {
-		res.Globals = append(res.Globals, g.display())
-	}
-	slices.Sort(res.Globals)
-	res.Globals = slices.Compact(res.Globals)
+	res.Globals = m.globalNames()
 	return res
 }
 
@@ -224,4 +220,14 @@ func Plausible(head []byte, complete bool) bool {
 			return !complete && truncated && ops >= minOps
 		}
 	}
+}
+
+// globalNames lists the distinct globals referenced, sorted.
+func (m *vm) globalNames() []string {
+	var out []string
+	for _, g := range m.order {
+		out = append(out, g.display())
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }

@@ -128,8 +128,6 @@ func (s *Stream) Finish() *Result {
 	}
 	m.emitGlobals()
 	res.Findings = m.findings
-	for _, g := range m.order {
-		res.Globals = append(res.Globals, g.display())
-	}
+	res.Globals = m.globalNames()
 	return res
 }

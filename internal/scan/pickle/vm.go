@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -742,13 +743,11 @@ func (m *vm) uint(n int) (uint64, error) {
 }
 
 func (m *vm) truncated(err error) error {
-	if errors.Is(err, errTruncated) || err != nil && err.Error() == "unexpected EOF" {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return &DecodeError{Offset: m.rd.offset(), Op: OpName(m.op), Msg: "truncated: the stream ends inside an opcode"}
 	}
 	return &DecodeError{Offset: m.rd.offset(), Op: OpName(m.op), Msg: "read error: " + err.Error()}
 }
-
-var errTruncated = errors.New("truncated")
 
 func (m *vm) line() (string, bool, error) {
 	b, trunc, err := m.rd.line(keepLine)

@@ -175,7 +175,7 @@ func (m *vm) arrayBytes(n int64) error {
 	f := &vm{ctx: m.ctx, rd: newReader(lr, start), opt: m.opt, depth: m.depth + 1, globals: map[string]*global{}, lenient: true}
 	for ops := 0; ops < maxFragmentOps; ops++ {
 		done, err := f.step()
-		if done || err != nil {
+		if done || err != nil || len(f.stack) > maxStack {
 			break
 		}
 	}

@@ -144,6 +144,9 @@ func (m *vm) runOne() error {
 		if done {
 			return nil
 		}
+		if len(m.stack) > maxStack {
+			return m.stackFull()
+		}
 	}
 }
 

@@ -156,16 +156,19 @@ func (m *vm) base() int {
 	return m.marks[len(m.marks)-1]
 }
 
+// push is small enough to be inlined in the decoder's loop.
+// The stack bound is checked once per opcode, in step's caller.
 func (m *vm) push(v value) error {
-	if len(m.stack) >= maxStack {
-		m.bomb(fmt.Sprintf("the stack grew past %d items", maxStack), "")
-		return errBomb
-	}
 	if v.k >= kGlobal && v.k <= kPersistent {
 		m.callables++
 	}
 	m.stack = append(m.stack, v)
 	return nil
+}
+
+func (m *vm) stackFull() error {
+	m.bomb(fmt.Sprintf("the stack grew past %d items", maxStack), "")
+	return errBomb
 }
 
 // truncate drops the stack above n, keeping the count of callables right.
@@ -186,7 +189,10 @@ func (m *vm) pop() (value, error) {
 		return value{}, m.fail("stack underflow")
 	}
 	v := m.stack[len(m.stack)-1]
-	m.truncate(len(m.stack) - 1)
+	if v.k >= kGlobal && v.k <= kPersistent {
+		m.callables--
+	}
+	m.stack = m.stack[:len(m.stack)-1]
 	return v, nil
 }
 
@@ -1047,6 +1053,11 @@ func (m *vm) step() (done bool, err error) {
 		idx, err := m.memoIndex(op, opGet, opBinGet)
 		if err != nil {
 			return false, err
+		}
+		if idx < uint64(m.memo.len()) { // fast path: memoised strings (dict keys)
+			if h := m.memo.at(int(idx)); h&tagMask == tagArena {
+				return false, m.push(m.arenaGet(h & payMask))
+			}
 		}
 		v, err := m.memoGet(idx)
 		if err != nil {

@@ -799,6 +799,81 @@ func (m *vm) step() (done bool, err error) {
 		return false, &DecodeError{Offset: m.opOff, Msg: "truncated: the stream ends before STOP"}
 	}
 	m.op = op
+	// The commonest opcodes of real pickles are handled here, in a function
+	// with a small frame; the rest (and every error path) in exec.
+	switch op {
+	case opBinGet:
+		if rd.r < rd.w {
+			idx := int(rd.buf[rd.r])
+			if idx < m.memo.len() {
+				if h := m.memo.at(idx); h&tagMask == tagArena {
+					rd.r++
+					rd.off++
+					return false, m.push(m.arenaGet(h & payMask))
+				}
+			}
+		}
+	case opMemoize:
+		if len(m.stack) > m.base() {
+			return false, m.memoPut(m.memoLen, m.stack[len(m.stack)-1])
+		}
+	case opEmptyDict:
+		return false, m.push(m.newContainer(kDict))
+	case opEmptyList:
+		return false, m.push(m.newContainer(kList))
+	case opBinFloat:
+		if rd.w-rd.r >= 8 {
+			rd.r += 8
+			rd.off += 8
+			return false, m.push(value{k: kFloat})
+		}
+	case opMark:
+		if len(m.marks) < maxMarks {
+			m.marks = append(m.marks, len(m.stack))
+			return false, nil
+		}
+	case opBinInt:
+		if rd.w-rd.r >= 4 {
+			b := rd.buf[rd.r : rd.r+4]
+			rd.r += 4
+			rd.off += 4
+			return false, m.push(value{k: kInt, n: int64(int32(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24))})
+		}
+	case opShortBinUnicode:
+		if rd.w-rd.r >= 1 && rd.w-rd.r > int(rd.buf[rd.r]) && len(m.arena) < maxArena {
+			n := int(rd.buf[rd.r])
+			b := rd.buf[rd.r+1 : rd.r+1+n]
+			if off, ok := m.arenaAdd(b, uint64(n), kStr); ok {
+				rd.r += 1 + n
+				rd.off += int64(1 + n)
+				return false, m.push(m.arenaGet(off))
+			}
+		}
+	case opAppends, opSetItems:
+		if len(m.marks) > 0 {
+			b := m.marks[len(m.marks)-1]
+			if items := m.stack[b:]; op == opAppends || len(items)%2 == 0 {
+				m.marks = m.marks[:len(m.marks)-1]
+				m.truncate(b)
+				if op == opAppends {
+					return false, m.extend(items, "extend")
+				}
+				return false, m.extend(items, "update")
+			}
+		}
+	case opBinInt1:
+		if rd.r < rd.w {
+			x := rd.buf[rd.r]
+			rd.r++
+			rd.off++
+			return false, m.push(value{k: kInt, n: int64(x)})
+		}
+	}
+	return m.exec(op)
+}
+
+// exec applies one opcode, already read, to the VM.
+func (m *vm) exec(op byte) (done bool, err error) {
 	switch op {
 	case opMark:
 		if len(m.marks) >= maxMarks {

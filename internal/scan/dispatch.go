@@ -143,9 +143,15 @@ func hasZipTail(ra io.ReaderAt, size int64) bool {
 // (torch.storage._load_from_bytes payloads) go through the whole engine.
 func (j *job) pickleOptions(n *node, maxPickles int) pickle.Options {
 	return pickle.Options{MaxPickles: maxPickles, Allow: j.e.opt.Allow,
-		Nested: func(ctx context.Context, data []byte) []finding.Finding {
+		Nested: func(ctx context.Context, r io.Reader, size int64) []finding.Finding {
 			sub := &job{e: j.e, ctx: ctx, budget: j.budget}
-			sub.scan(&node{name: "payload", size: int64(len(data)), ra: bytes.NewReader(data), depth: n.depth + 1})
+			child := &node{name: "payload", size: size, depth: n.depth + 1}
+			if ra, ok := r.(io.ReaderAt); ok && size >= 0 {
+				child.ra = ra
+			} else {
+				child.br = bufio.NewReaderSize(&budgetReader{j: sub, n: child, r: r}, 64<<10)
+			}
+			sub.scan(child)
 			return sub.findings
 		}}
 }

@@ -244,6 +244,14 @@ def gen_torch():
     except Exception as e:  # pragma: no cover
         print("skipping torch_int8_quant.pt:", e)
 
+    # A tensor pickled with plain pickle: torch.storage._load_from_bytes gets a
+    # whole nested torch.save file, larger than what a scanner keeps in memory.
+    p = B("torch_pickled_tensor.pkl")
+    with open(p, "wb") as f:
+        pickle.dump({"w": torch.arange(20000, dtype=torch.float32)}, f, protocol=2)
+    record(p, "pickle.dump({'w': torch tensor of 20000 floats}) -- nested torch.save zip of ~80 KB",
+           "benign: no finding")
+
     # TorchScript. The module source is compiled from a string under a fixed,
     # relative file name so that the archive's *.debug_pkl (which records the
     # source file name) does not depend on where the repo is checked out.

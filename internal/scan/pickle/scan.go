@@ -28,7 +28,8 @@ type Options struct {
 	Allow []string
 	// Nested scans a whole file handed as bytes to a nested loader such as
 	// torch.storage._load_from_bytes; findings come back with paths empty.
-	Nested func(ctx context.Context, data []byte) []finding.Finding
+	// The reader is an io.ReaderAt as well when size >= 0.
+	Nested func(ctx context.Context, r io.Reader, size int64) []finding.Finding
 }
 
 func (o Options) classify(module, name string) Verdict {

@@ -55,6 +55,9 @@ type obj struct {
 	state *value  // state given by BUILD
 	off   int64   // offset of the opcode that made the value
 	heap  int32   // index + 1 in the VM's heap once memoised
+	// latin1 marks truncated bytes folded from _codecs.encode(text, 'latin1'):
+	// off and count locate the UTF-8 text in the source.
+	latin1 bool
 }
 
 func (v value) isStr() bool { return v.k == kStr }

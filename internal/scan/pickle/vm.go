@@ -1,6 +1,7 @@
 package pickle
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -589,7 +590,13 @@ func (m *vm) call(fn, args value, instantiate bool) value {
 		if args.o != nil && len(args.o.items) == 2 && args.o.items[0].k == kStr && args.o.items[1].k == kStr {
 			if enc := strings.ToLower(strings.ReplaceAll(args.o.items[1].s, "-", "")); enc == "latin1" || enc == "iso88591" {
 				if b, ok := latin1(args.o.items[0].s); ok {
-					return value{k: kBytes, s: b, n: int64(len(b)), trunc: args.o.items[0].trunc}
+					arg := args.o.items[0]
+					v := value{k: kBytes, s: b, n: int64(len(b)), trunc: arg.trunc}
+					if arg.trunc && arg.o != nil {
+						// The text is in the source: UTF-8 of arg.n bytes at arg.o.off.
+						v.o = &obj{off: arg.o.off, count: arg.n, latin1: true}
+					}
+					return v
 				}
 			}
 		}
@@ -671,16 +678,24 @@ func (m *vm) nestedFile(g *global, args value) {
 	m.nestedN++
 	b := args.o.items[0]
 	member := fmt.Sprintf("%s argument at offset %d", g.display(), m.opOff)
-	if b.trunc {
-		f := finding.New(finding.ScanIncomplete, fmt.Sprintf("the file passed to %s is %d bytes; payloads over %d bytes are not scanned", g.display(), b.n, len(b.s)))
+	var found []finding.Finding
+	switch ra, seekable := m.rd.src.(io.ReaderAt); {
+	case b.trunc && seekable && b.o != nil && m.opt.Nested != nil && m.rd.seek != nil:
+		// Too large to keep, but the source can give it back.
+		if b.o.latin1 {
+			src := io.NewSectionReader(ra, m.rd.seekBase+b.o.off, b.o.count)
+			found = m.opt.Nested(m.ctx, &latin1Reader{r: bufio.NewReader(src)}, -1)
+		} else {
+			found = m.opt.Nested(m.ctx, io.NewSectionReader(ra, m.rd.seekBase+b.o.off, b.n), b.n)
+		}
+	case b.trunc:
+		f := finding.New(finding.ScanIncomplete, fmt.Sprintf("the file passed to %s is %d bytes and could not be read back; only files up to %d bytes are scanned from a stream", g.display(), b.n, len(b.s)))
 		f.Offset = m.opOff
 		m.findings = append(m.findings, f)
 		return
-	}
-	var found []finding.Finding
-	if m.opt.Nested != nil {
-		found = m.opt.Nested(m.ctx, []byte(b.s))
-	} else {
+	case m.opt.Nested != nil:
+		found = m.opt.Nested(m.ctx, strings.NewReader(b.s), int64(len(b.s)))
+	default:
 		found = scan(m.ctx, strings.NewReader(b.s), m.opt, m.depth+1, true).Findings
 	}
 	for _, f := range found {
@@ -779,11 +794,16 @@ func (m *vm) payload(n uint64, k kind) (value, error) {
 		}
 		return value{k: k, s: string(b), n: int64(n)}, nil
 	}
+	start := m.rd.offset()
 	b, err := m.rd.payload(int64(n), keepPayload)
 	if err != nil {
 		return value{}, m.truncated(err)
 	}
-	return value{k: k, s: unsafe.String(unsafe.SliceData(b), len(b)), n: int64(n), trunc: uint64(len(b)) < n}, nil
+	v := value{k: k, s: unsafe.String(unsafe.SliceData(b), len(b)), n: int64(n), trunc: uint64(len(b)) < n}
+	if v.trunc {
+		v.o = &obj{off: start} // where the whole payload is, for nested files read back from a seekable source
+	}
+	return v, nil
 }
 
 // step decodes and applies one opcode. done is true after STOP.
@@ -1492,6 +1512,31 @@ func rawUnicodeEscape(s string) string {
 		b.WriteRune(rune(c))
 	}
 	return b.String()
+}
+
+// latin1Reader turns UTF-8 text into its Latin-1 bytes, as
+// _codecs.encode(text, 'latin1') does for protocol 0-2 bytes objects.
+type latin1Reader struct {
+	r *bufio.Reader
+}
+
+func (l *latin1Reader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		r, _, err := l.r.ReadRune()
+		if err != nil {
+			if n > 0 && err == io.EOF {
+				return n, nil
+			}
+			return n, err
+		}
+		if r > 0xff {
+			return n, errors.New("text is not Latin-1")
+		}
+		p[n] = byte(r)
+		n++
+	}
+	return n, nil
 }
 
 // latin1 encodes s (UTF-8 text) as Latin-1 bytes.

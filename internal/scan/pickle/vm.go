@@ -197,6 +197,15 @@ func (m *vm) pop() (value, error) {
 	return v, nil
 }
 
+// pop2 pops the top two items: below, then top.
+func (m *vm) pop2() (below, top value, err error) {
+	if top, err = m.pop(); err != nil {
+		return
+	}
+	below, err = m.pop()
+	return
+}
+
 func (m *vm) top() (*value, error) {
 	if len(m.stack) <= m.base() {
 		if m.lenient {
@@ -1240,11 +1249,7 @@ func (m *vm) exec(op byte) (done bool, err error) {
 		}
 		return false, m.push(value{k: kGlobal, o: &obj{g: g, off: m.opOff}})
 	case opReduce:
-		args, err := m.pop()
-		if err != nil {
-			return false, err
-		}
-		fn, err := m.pop()
+		fn, args, err := m.pop2()
 		if err != nil {
 			return false, err
 		}
@@ -1262,11 +1267,7 @@ func (m *vm) exec(op byte) (done bool, err error) {
 		m.addItems(&args, items[1:])
 		return false, m.push(m.call(fn, args, false))
 	case opNewObj:
-		args, err := m.pop()
-		if err != nil {
-			return false, err
-		}
-		cls, err := m.pop()
+		cls, args, err := m.pop2()
 		if err != nil {
 			return false, err
 		}

@@ -1,0 +1,69 @@
+// Package github writes a result where a GitHub Actions run shows it: one
+// workflow command per finding, which GitHub turns into an annotation, and the
+// Markdown job summary. Both are pure functions of the result: the caller
+// decides where the output goes (stdout for the commands, the file named by
+// GITHUB_STEP_SUMMARY for the summary).
+//
+// Every string that came from a scanned file (paths, archive members,
+// messages, evidence) is untrusted: it is made inert for a terminal first
+// (text.Sanitize), then escaped for where it lands, so that it can neither
+// start a workflow command nor inject HTML, links or table cells.
+package github
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/mlguard/mlguard/internal/finding"
+)
+
+// Limits on untrusted text, in bytes of the raw input, so that one finding
+// cannot fill an annotation or the summary on its own.
+const (
+	maxText     = 1 << 10 // a message or an archive member
+	maxEvidence = 4 << 10
+)
+
+// bySeverity returns the findings highest severity first, keeping the
+// result's order among equals, so that a cap drops the least severe.
+func bySeverity(fs []finding.Finding) []finding.Finding {
+	out := slices.Clone(fs)
+	slices.SortStableFunc(out, func(a, b finding.Finding) int { return cmp.Compare(b.Severity, a.Severity) })
+	return out
+}
+
+// clip cuts s to at most n bytes, at a UTF-8 boundary when there is one
+// nearby, and says how much was cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for i := 0; i < utf8.UTFMax && cut > 0 && !utf8.RuneStart(s[cut]); i++ {
+		cut--
+	}
+	return fmt.Sprintf("%s … (%d more bytes)", s[:cut], len(s)-cut)
+}
+
+// helpURL is the absolute documentation link of a finding, or "".
+func helpURL(f finding.Finding) string {
+	switch {
+	case f.Help == "":
+		return ""
+	case strings.Contains(f.Help, "://"):
+		return f.Help
+	default:
+		return finding.RepoURL + "/blob/main/" + f.Help
+	}
+}
+
+// plural returns "1 finding", "2 findings".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

@@ -33,6 +33,7 @@ const usage = `mlguard: a CI gate for machine-learning supply chains.
 
 Usage:
   mlguard scan [flags] PATH...   scan model files and folders
+  mlguard ci [flags]             scan what a change touched and report to the CI (the GitHub Action's entry point)
   mlguard rules [--format F]     list every rule with its id, severity and summary
   mlguard version                print the version
 
@@ -56,7 +57,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return ExitPass
-	case "bom", "health", "ci", "policy":
+	case "ci":
+		return runCI(ctx, args[1:], stdout, stderr)
+	case "bom", "health", "policy":
 		fmt.Fprintf(stderr, "mlguard: the %s command is not available in this version yet\n", args[0])
 		return ExitError
 	}
@@ -93,16 +96,21 @@ type scanFlags struct {
 	jobs    int
 }
 
-func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("mlguard scan", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var f scanFlags
-	fs.StringVar(&f.format, "format", "text", "output format: text, json or sarif")
-	fs.StringVar(&f.failOn, "fail-on", "high", "lowest severity that fails the run: critical, high, medium, low or info")
+// register adds the flags every reporting command shares.
+func (f *scanFlags) register(fs *flag.FlagSet, formatHelp string) {
+	fs.StringVar(&f.format, "format", "text", formatHelp)
 	fs.StringVar(&f.output, "o", "", "write the report to `FILE` instead of standard output")
 	fs.BoolVar(&f.verbose, "v", false, "list skipped files with their reasons, and log progress to standard error")
 	fs.BoolVar(&f.noColor, "no-color", false, "never colour the text report (NO_COLOR is honoured too)")
 	fs.IntVar(&f.jobs, "jobs", 0, "files scanned at once (default: the number of CPUs)")
+}
+
+func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("mlguard scan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f scanFlags
+	fs.StringVar(&f.failOn, "fail-on", "high", "lowest severity that fails the run: critical, high, medium, low or info")
+	f.register(fs, "output format: text, json or sarif")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: mlguard scan [flags] PATH...\n\nScans model files and folders; exit 0 passes, 1 fails, 2 is an error.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -149,18 +157,24 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	res.Sort()
 	res.Decide(threshold)
 
+	return report(res, f, stdout, stderr, "mlguard scan")
+}
+
+// report writes res as f asks (to f.output, else stdout) and returns the
+// exit code of its decision.
+func report(res *finding.Result, f scanFlags, stdout, stderr io.Writer, prog string) int {
 	out := stdout
 	if f.output != "" {
 		file, err := os.Create(f.output)
 		if err != nil {
-			fmt.Fprintf(stderr, "mlguard scan: %v\n", err)
+			fmt.Fprintf(stderr, "%s: %v\n", prog, err)
 			return ExitError
 		}
 		defer file.Close()
 		out = file
 	}
 	if err := write(out, res, f); err != nil {
-		fmt.Fprintf(stderr, "mlguard scan: writing the report: %v\n", err)
+		fmt.Fprintf(stderr, "%s: writing the report: %v\n", prog, err)
 		return ExitError
 	}
 	if res.Decision == finding.Fail {

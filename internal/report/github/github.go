@@ -2,7 +2,10 @@
 // workflow command per finding, which GitHub turns into an annotation, and the
 // Markdown job summary. Both are pure functions of the result: the caller
 // decides where the output goes (stdout for the commands, the file named by
-// GITHUB_STEP_SUMMARY for the summary).
+// GITHUB_STEP_SUMMARY for the summary). Through the REST API it also
+// publishes a check run with annotations (PublishCheckRun) and keeps one
+// pull request comment up to date (UpsertComment); what they send is
+// computed by pure functions too (CheckRunOutput, RenderComment).
 //
 // Every string that came from a scanned file (paths, archive members,
 // messages, evidence) is untrusted: it is made inert for a terminal first
@@ -18,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/report/text"
 )
 
 // Limits on untrusted text, in bytes of the raw input, so that one finding
@@ -66,4 +70,14 @@ func plural(n int, noun string) string {
 		return fmt.Sprintf("%d %s", n, noun)
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// sanitizeLines sanitizes each line of s, so that multi-line text keeps its
+// shape while every line stays inert.
+func sanitizeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = text.Sanitize(l)
+	}
+	return strings.Join(lines, "\n")
 }

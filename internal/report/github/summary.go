@@ -40,97 +40,135 @@ func WriteSummary(w io.Writer, r *finding.Result, opts SummaryOptions) error {
 	if limit <= 0 {
 		limit = DefaultSummaryMaxBytes
 	}
-	fs := bySeverity(r.Findings)
-	head := heading(r)
-	foot := footer(r.Tool)
-
-	// The heading, the footer, the table header and the longest "left out"
-	// note are always written; findings, then skipped files, share the rest.
-	fixed := len(head) + len(foot)
-	reserve := 0
-	if len(fs) > 0 {
-		fixed += len("\n") + len(tableHeader)
-		reserve = len(omittedNote(len(fs)))
+	out, _, err := summaryLayout(r, limit).render(bySeverity(r.Findings))
+	if err != nil {
+		return fmt.Errorf("writing job summary: %w", err)
 	}
-	budget := limit - fixed - reserve
-	if budget < 0 {
-		return fmt.Errorf("writing job summary: %d bytes are too few for the heading and footer (%d)", limit, fixed+reserve)
-	}
-
-	var rows, evidence strings.Builder
-	shown := 0
-	for _, f := range fs {
-		row := tableRow(f)
-		ev := ""
-		if f.Evidence != "" {
-			ev = evidenceBlock(f)
-			if evidence.Len() == 0 {
-				ev = "\n### Evidence\n" + ev
-			}
-		}
-		if len(row)+len(ev) > budget {
-			break
-		}
-		budget -= len(row) + len(ev)
-		rows.WriteString(row)
-		evidence.WriteString(ev)
-		shown++
-	}
-	note := ""
-	if omitted := len(fs) - shown; omitted > 0 {
-		note = omittedNote(omitted)
-	}
-	budget += reserve - len(note)
-	skipped := skippedSection(r.Skipped, budget)
-
-	var b strings.Builder
-	b.WriteString(head)
-	if len(fs) > 0 {
-		b.WriteString("\n" + tableHeader)
-		b.WriteString(rows.String())
-		b.WriteString(note)
-	}
-	b.WriteString(evidence.String())
-	b.WriteString(skipped)
-	b.WriteString(foot)
-	if b.Len() > limit { // a bug in the accounting above, never the input's fault
-		return fmt.Errorf("writing job summary: %d bytes exceed the limit of %d", b.Len(), limit)
-	}
-	if _, err := io.WriteString(w, b.String()); err != nil {
+	if _, err := io.WriteString(w, out); err != nil {
 		return fmt.Errorf("writing job summary: %w", err)
 	}
 	return nil
 }
 
+// summaryLayout is the job summary's: findings with their evidence, and a
+// note that points to the JSON and SARIF reports for what did not fit.
+func summaryLayout(r *finding.Result, limit int) layout {
+	return layout{
+		head:           heading(r),
+		row:            func(f finding.Finding) string { return tableRow(f, md(location(f))) },
+		details:        evidenceBlock,
+		detailsHeading: "\n### Evidence\n",
+		omitted: func(n int) string {
+			return omittedNote(n, "the job summary is limited in size. The JSON or SARIF report lists every finding.")
+		},
+		skipped: r.Skipped,
+		foot:    footer(r.Tool),
+		limit:   limit,
+	}
+}
+
+// layout is the shape the job summary, the check run output and the pull
+// request comment share: a heading, a table of findings with a collapsed
+// block for each that has one, the skipped files, a tail and a footer, all
+// within a size limit in bytes (which also bounds the count of characters,
+// however GitHub counts them).
+type layout struct {
+	head string
+	// row renders one table row; details the finding's collapsed block, or
+	// "" when it has none. The first block is preceded by detailsHeading.
+	row            func(finding.Finding) string
+	details        func(finding.Finding) string
+	detailsHeading string
+	// omitted is the note written after the table when n findings did not fit.
+	omitted func(n int) string
+	skipped []finding.Skipped
+	tail    string // after the skipped files, before the footer
+	foot    string
+	limit   int
+}
+
+// render lays out fs, in the order given (most severe first), and returns
+// the Markdown and how many of fs it shows: whole rows with their blocks, as
+// many as fit; skipped files share what is left. It fails when even the
+// heading, tail and footer do not fit.
+func (l layout) render(fs []finding.Finding) (string, int, error) {
+	// The heading, tail, footer, table header and the longest "left out"
+	// note are always written; findings, then skipped files, share the rest.
+	fixed := len(l.head) + len(l.tail) + len(l.foot)
+	reserve := 0
+	if len(fs) > 0 {
+		fixed += len("\n") + len(tableHeader)
+		reserve = len(l.omitted(len(fs)))
+	}
+	budget := l.limit - fixed - reserve
+	if budget < 0 {
+		return "", 0, fmt.Errorf("%d bytes are too few for the heading and footer (%d)", l.limit, fixed+reserve)
+	}
+
+	var rows, details strings.Builder
+	shown := 0
+	for _, f := range fs {
+		row := l.row(f)
+		block := ""
+		if l.details != nil {
+			block = l.details(f)
+		}
+		if block != "" && details.Len() == 0 {
+			block = l.detailsHeading + block
+		}
+		if len(row)+len(block) > budget {
+			break
+		}
+		budget -= len(row) + len(block)
+		rows.WriteString(row)
+		details.WriteString(block)
+		shown++
+	}
+	note := ""
+	if omitted := len(fs) - shown; omitted > 0 {
+		note = l.omitted(omitted)
+	}
+	budget += reserve - len(note)
+
+	var b strings.Builder
+	b.WriteString(l.head)
+	if len(fs) > 0 {
+		b.WriteString("\n" + tableHeader)
+		b.WriteString(rows.String())
+		b.WriteString(note)
+	}
+	b.WriteString(details.String())
+	b.WriteString(skippedSection(l.skipped, budget))
+	b.WriteString(l.tail)
+	b.WriteString(l.foot)
+	if b.Len() > l.limit { // a bug in the accounting above, never the input's fault
+		return "", 0, fmt.Errorf("%d bytes exceed the limit of %d", b.Len(), l.limit)
+	}
+	return b.String(), shown, nil
+}
+
 // heading is the decision and the counts.
 func heading(r *finding.Result) string {
-	var b strings.Builder
 	switch r.Decision {
 	case finding.Pass:
-		b.WriteString("## ✅ mlguard: pass\n\n")
+		return "## ✅ mlguard: pass\n\n" + counts(r)
 	case finding.Fail:
-		b.WriteString("## ❌ mlguard: fail\n\n")
+		return "## ❌ mlguard: fail\n\n" + counts(r)
 	default:
-		b.WriteString("## ❔ mlguard: no decision\n\n")
+		return "## ❔ mlguard: no decision\n\n" + counts(r)
 	}
-	var counts [finding.Critical + 1]int
-	for _, f := range r.Findings {
-		if f.Severity >= finding.Info && f.Severity <= finding.Critical {
-			counts[f.Severity]++
-		}
-	}
+}
+
+// counts is the line under the heading: the findings by severity, the files
+// scanned and skipped.
+func counts(r *finding.Result) string {
+	var b strings.Builder
 	if len(r.Findings) == 0 {
 		b.WriteString("No findings")
 	} else {
 		b.WriteString("**" + plural(len(r.Findings), "finding") + "**")
-		var parts []string
-		for s := finding.Critical; s >= finding.Info; s-- {
-			if counts[s] > 0 {
-				parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
-			}
-		}
-		if len(parts) > 0 {
-			b.WriteString(" (" + strings.Join(parts, ", ") + ")")
+		if by := severityCounts(r.Findings); by != "" {
+			b.WriteString(" (" + by + ")")
 		}
 	}
 	fmt.Fprintf(&b, " in %s", plural(len(r.Files), "scanned file"))
@@ -141,12 +179,31 @@ func heading(r *finding.Result) string {
 	return b.String()
 }
 
-func tableRow(f finding.Finding) string {
+// severityCounts is "1 critical, 2 high", most severe first.
+func severityCounts(fs []finding.Finding) string {
+	var n [finding.Critical + 1]int
+	for _, f := range fs {
+		if f.Severity >= finding.Info && f.Severity <= finding.Critical {
+			n[f.Severity]++
+		}
+	}
+	var parts []string
+	for s := finding.Critical; s >= finding.Info; s-- {
+		if n[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[s], s))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// tableRow is one row of the findings table; file is the File cell,
+// already made safe (escaped text, or a link the caller built).
+func tableRow(f finding.Finding, file string) string {
 	rule := md(clip(f.Rule, maxText))
 	if known, ok := finding.Lookup(f.Rule); ok {
 		rule = "[" + rule + "](" + known.HelpURL() + ")"
 	}
-	return "| " + md(f.Severity.String()) + " | " + rule + " | " + md(location(f)) + " | " + md(clip(f.Message, maxText)) + " |\n"
+	return "| " + md(f.Severity.String()) + " | " + rule + " | " + file + " | " + md(clip(f.Message, maxText)) + " |\n"
 }
 
 // location is path!member, with the member clipped.
@@ -157,20 +214,32 @@ func location(f finding.Finding) string {
 	return f.Path + "!" + clip(f.Member, maxText)
 }
 
-// evidenceBlock is one finding's evidence, collapsed, in a fenced code block
-// whose fence no backtick run in the evidence can close.
+// evidenceBlock is one finding's evidence, collapsed, or "" when it has none.
 func evidenceBlock(f finding.Finding) string {
+	if f.Evidence == "" {
+		return ""
+	}
+	return detailsBlock(f, "")
+}
+
+// detailsBlock is one finding, collapsed under a line that says what and
+// where: its evidence, if any, in a fenced code block whose fence no backtick
+// run in the evidence can close, then more, Markdown the caller made safe.
+func detailsBlock(f finding.Finding, more string) string {
 	what := f.Severity.String() + " " + f.Rule + " in " + location(f)
 	if f.Offset > 0 {
 		what += " at offset " + strconv.FormatInt(f.Offset, 10)
 	}
-	lines := strings.Split(clip(f.Evidence, maxEvidence), "\n")
-	for i, l := range lines {
-		lines[i] = text.Sanitize(l)
+	var b strings.Builder
+	b.WriteString("\n<details><summary>" + md(what) + "</summary>\n\n")
+	if f.Evidence != "" {
+		body := sanitizeLines(clip(f.Evidence, maxEvidence))
+		fence := strings.Repeat("`", max(3, longestRun(body, '`')+1))
+		b.WriteString(fence + "\n" + body + "\n" + fence + "\n\n")
 	}
-	body := strings.Join(lines, "\n")
-	fence := strings.Repeat("`", max(3, longestRun(body, '`')+1))
-	return "\n<details><summary>" + md(what) + "</summary>\n\n" + fence + "\n" + body + "\n" + fence + "\n\n</details>\n"
+	b.WriteString(more)
+	b.WriteString("</details>\n")
+	return b.String()
 }
 
 func longestRun(s string, c byte) int {
@@ -186,8 +255,9 @@ func longestRun(s string, c byte) int {
 	return best
 }
 
-func omittedNote(n int) string {
-	return fmt.Sprintf("\n**%s not shown**: the job summary is limited in size. The JSON or SARIF report lists every finding.\n", plural(n, "more finding"))
+// omittedNote says that n findings are not shown, and why.
+func omittedNote(n int, why string) string {
+	return fmt.Sprintf("\n**%s not shown**: %s\n", plural(n, "more finding"), why)
 }
 
 // skippedSection lists the skipped files in a collapsed block of at most

@@ -1,0 +1,222 @@
+package ci
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/mlguard/mlguard/internal/finding"
+)
+
+// Filter keeps the paths that match one of Include (all when Include is
+// empty) and none of Exclude. Patterns are globs over repository paths with
+// forward slashes: `*` and `?` stay within a folder, `**` crosses folders,
+// `[...]` is a class, a pattern without a slash matches a file name in any
+// folder (like .gitignore) and a pattern ending in a slash matches
+// everything under that folder.
+type Filter struct {
+	include, exclude []*regexp.Regexp
+}
+
+// NewFilter compiles the patterns.
+func NewFilter(include, exclude []string) (*Filter, error) {
+	f := &Filter{}
+	for _, list := range []struct {
+		in  []string
+		out *[]*regexp.Regexp
+	}{{include, &f.include}, {exclude, &f.exclude}} {
+		for _, p := range list.in {
+			re, err := globRegexp(p)
+			if err != nil {
+				return nil, fmt.Errorf("pattern %q: %w", p, err)
+			}
+			*list.out = append(*list.out, re)
+		}
+	}
+	return f, nil
+}
+
+// Empty reports whether the filter keeps everything.
+func (f *Filter) Empty() bool { return f == nil || len(f.include)+len(f.exclude) == 0 }
+
+// Match reports whether the repository path p is kept.
+func (f *Filter) Match(p string) bool {
+	if f.Empty() {
+		return true
+	}
+	matches := func(res []*regexp.Regexp) bool {
+		for _, re := range res {
+			if re.MatchString(p) {
+				return true
+			}
+		}
+		return false
+	}
+	return (len(f.include) == 0 || matches(f.include)) && !matches(f.exclude)
+}
+
+// globRegexp turns a glob into an anchored regular expression.
+func globRegexp(glob string) (*regexp.Regexp, error) {
+	g := strings.TrimPrefix(strings.TrimSpace(glob), "./")
+	if g == "" {
+		return nil, fmt.Errorf("empty pattern")
+	}
+	var b strings.Builder
+	if !strings.Contains(strings.TrimSuffix(g, "/"), "/") {
+		b.WriteString("^(?:.*/)?") // a bare name matches in any folder
+	} else {
+		g = strings.TrimPrefix(g, "/")
+		b.WriteString("^")
+	}
+	dir := strings.HasSuffix(g, "/")
+	g = strings.TrimSuffix(g, "/")
+	for i := 0; i < len(g); i++ {
+		c := g[i]
+		switch {
+		case strings.HasPrefix(g[i:], "**/"):
+			b.WriteString("(?:.*/)?")
+			i += 2
+		case strings.HasPrefix(g[i:], "**"):
+			b.WriteString(".*")
+			i++
+		case c == '*':
+			b.WriteString("[^/]*")
+		case c == '?':
+			b.WriteString("[^/]")
+		case c == '[':
+			end := strings.IndexByte(g[i+1:], ']')
+			if end < 0 {
+				return nil, fmt.Errorf("unclosed [")
+			}
+			class := g[i+1 : i+1+end]
+			if strings.HasPrefix(class, "!") {
+				class = "^" + class[1:]
+			}
+			b.WriteString("[" + strings.ReplaceAll(class, `\`, `\\`) + "]")
+			i += end + 1
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	if dir {
+		b.WriteString("/.*$")
+	} else {
+		b.WriteString("(?:/.*)?$") // a folder's name matches what is under it
+	}
+	return regexp.Compile(b.String())
+}
+
+// ReasonMissing is the skip reason of a changed file that the checkout lacks.
+const ReasonMissing = "listed as changed but not in the checkout"
+
+// Select turns the change into the files to scan, as paths relative to the
+// workspace with forward slashes. It never returns a path outside the
+// workspace: a changed file that is a symbolic link leading out of it (a
+// pull request could point one at the runner's secrets) is skipped with its
+// reason, and so is a changed path that is no longer a regular file.
+func Select(workspace string, ch *Changes, filter *Filter) ([]string, []finding.Skipped, error) {
+	root, err := filepath.EvalSymlinks(workspace)
+	if err != nil {
+		return nil, nil, fmt.Errorf("resolving the workspace: %w", err)
+	}
+	root, err = filepath.Abs(root)
+	if err != nil {
+		return nil, nil, fmt.Errorf("resolving the workspace: %w", err)
+	}
+	var candidates []string
+	if ch.All {
+		candidates, err = listFiles(root)
+		if err != nil {
+			return nil, nil, err
+		}
+	} else {
+		candidates = ch.Scanned()
+	}
+	var paths []string
+	var skipped []finding.Skipped
+	seen := map[string]bool{}
+	for _, p := range candidates {
+		if seen[p] || !filter.Match(p) {
+			continue
+		}
+		seen[p] = true
+		if err := checkRepoPath(p); err != nil {
+			skipped = append(skipped, finding.Skipped{Path: p, Reason: err.Error()})
+			continue
+		}
+		if reason := insideWorkspace(root, p); reason != "" {
+			skipped = append(skipped, finding.Skipped{Path: p, Reason: reason})
+			continue
+		}
+		paths = append(paths, p)
+	}
+	return paths, skipped, nil
+}
+
+// insideWorkspace returns "" when the repository path p names a regular
+// file inside root (following links that stay inside), else why not.
+func insideWorkspace(root, p string) string {
+	full := filepath.Join(root, filepath.FromSlash(p))
+	st, err := os.Lstat(full)
+	switch {
+	case os.IsNotExist(err):
+		return ReasonMissing
+	case err != nil:
+		return "cannot be read: " + err.Error()
+	}
+	real, err := filepath.EvalSymlinks(full)
+	if err != nil {
+		return "broken symbolic link"
+	}
+	rel, err := filepath.Rel(root, real)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return "symbolic link out of the workspace, not followed"
+	}
+	if st.Mode()&fs.ModeSymlink != 0 || real != full {
+		if t, err := os.Stat(real); err != nil || !t.Mode().IsRegular() {
+			return "symbolic link to something other than a file, not followed"
+		}
+		return ""
+	}
+	if !st.Mode().IsRegular() {
+		if st.IsDir() {
+			return "a folder (a submodule?), not a file"
+		}
+		return "not a regular file"
+	}
+	return ""
+}
+
+// listFiles lists every file under root, as repository paths, without
+// descending into .git or following links to folders.
+func listFiles(root string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if d != nil && d.IsDir() && p != root {
+				return fs.SkipDir
+			}
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" && p != root {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		out = append(out, path.Clean(filepath.ToSlash(rel)))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing the workspace: %w", err)
+	}
+	return out, nil
+}

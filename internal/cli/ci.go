@@ -1,0 +1,360 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	gh "github.com/google/go-github/v82/github"
+
+	"github.com/mlguard/mlguard/internal/ci"
+	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/githubapi"
+	"github.com/mlguard/mlguard/internal/report/github"
+	"github.com/mlguard/mlguard/internal/report/sarif"
+	"github.com/mlguard/mlguard/internal/scan"
+)
+
+const ciUsage = `Usage: mlguard ci [flags]
+
+Scans what a change touched and reports where the CI shows it. In a GitHub
+Actions job (GITHUB_ACTIONS=true) it reads the event, takes the action's
+inputs from INPUT_* variables (flags override them) and writes annotations,
+a check run, one pull request comment, the job summary, the step outputs and
+a SARIF file. Anywhere else it scans the files changed since --base (or the
+whole folder) and prints the report.
+
+Exit status: 0 passes, 1 fails, 2 is an error.
+
+Flags:
+`
+
+// ciConfig is the inputs after the flags have overridden them.
+type ciConfig struct {
+	ci.Inputs
+	scanFlags
+	base string
+}
+
+func runCI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runCIEnv(ctx, args, stdout, stderr, os.Getenv)
+}
+
+// runCIEnv is runCI with the environment as a function, for tests.
+func runCIEnv(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	inputs, inErr := ci.ReadInputs(getenv)
+	cfg := ciConfig{Inputs: inputs}
+	fs := flag.NewFlagSet("mlguard ci", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Policy, "policy", cfg.Policy, "policy `NAME` (only the built-in default in this version)")
+	paths := fs.String("paths", strings.Join(cfg.Paths, ","), "comma-separated `GLOBS`: scan only changed files that match")
+	exclude := fs.String("exclude", strings.Join(cfg.Exclude, ","), "comma-separated `GLOBS`: never scan files that match")
+	fs.StringVar(&cfg.FailOn, "fail-on", cfg.FailOn, "lowest severity that fails the run")
+	fs.StringVar(&cfg.Comment, "comment", cfg.Comment, "pull request comment: true (when there are findings, kept up to date), always, or false")
+	fs.BoolVar(&cfg.CheckRun, "check-run", cfg.CheckRun, "create the mlguard check run")
+	fs.StringVar(&cfg.SARIFFile, "sarif-file", cfg.SARIFFile, "also write SARIF to `FILE` (relative to the workspace)")
+	fs.BoolVar(&cfg.Offline, "offline", cfg.Offline, "make no network call (changed files come from git)")
+	fs.StringVar(&cfg.base, "base", "", "outside GitHub Actions: scan the files changed since this git `REF` (default: the whole folder)")
+	cfg.register(fs, "outside GitHub Actions: report format, text, json or sarif")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), ciUsage)
+		fs.PrintDefaults()
+	}
+	rest, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitPass
+	}
+	if err != nil {
+		return ExitError
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "mlguard ci: "+format+"\n", a...)
+		return ExitError
+	}
+	if len(rest) > 0 {
+		return fail("unexpected argument %q: use --paths to choose files", rest[0])
+	}
+	if inErr != nil {
+		return fail("%v", inErr)
+	}
+	cfg.Paths, cfg.Exclude = ci.List(*paths), ci.List(*exclude)
+	switch cfg.Comment {
+	case "true", "false", "always":
+	default:
+		return fail("--comment %q: want true, false or always", cfg.Comment)
+	}
+	switch cfg.format {
+	case "text", "json", "sarif":
+	default:
+		return fail("--format %q: want text, json or sarif", cfg.format)
+	}
+	threshold, err := finding.ParseSeverity(cfg.FailOn)
+	if err != nil {
+		return fail("fail-on: %v", err)
+	}
+	if p := strings.TrimSpace(cfg.Policy); p != "" && p != "default" {
+		return fail("policy %q: this version has only the built-in default policy (fail-on decides); policies as code come in a later release", p)
+	}
+	filter, err := ci.NewFilter(cfg.Paths, cfg.Exclude)
+	if err != nil {
+		return fail("paths: %v", err)
+	}
+	level := slog.LevelWarn
+	if cfg.verbose {
+		level = slog.LevelInfo
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	if ci.InActions(getenv) {
+		return runGitHubActions(ctx, cfg, filter, threshold, stdout, stderr, getenv, log)
+	}
+	return runLocalCI(ctx, cfg, filter, threshold, stdout, stderr, log)
+}
+
+// runLocalCI is `mlguard ci` in a plain checkout: git says what changed.
+func runLocalCI(ctx context.Context, cfg ciConfig, filter *ci.Filter, threshold finding.Severity, stdout, stderr io.Writer, log *slog.Logger) int {
+	wd, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
+		return ExitError
+	}
+	ch := &ci.Changes{All: true, Reason: "no --base given: the whole folder is scanned"}
+	if cfg.base != "" {
+		files, err := ci.NewGit(wd).DiffRef(ctx, cfg.base)
+		if err != nil {
+			fmt.Fprintf(stderr, "mlguard ci: --base %s: %v\n", cfg.base, err)
+			return ExitError
+		}
+		ch = &ci.Changes{Files: files, Reason: "the files changed since " + cfg.base}
+	}
+	log.Info("scanning", "scope", ch.Reason)
+	res, err := scanChanges(ctx, wd, ch, filter, threshold, cfg.jobs, cfg.format != "text" || cfg.SARIFFile != "", log)
+	if err != nil {
+		fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
+		return ExitError
+	}
+	if cfg.SARIFFile != "" {
+		if err := writeFile(filepath.Join(wd, cfg.SARIFFile), func(w io.Writer) error { return sarif.Write(w, res, sarif.Options{}) }); err != nil {
+			fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
+			return ExitError
+		}
+	}
+	return report(res, cfg.scanFlags, stdout, stderr, "mlguard ci")
+}
+
+// runGitHubActions is the action's entry point.
+func runGitHubActions(ctx context.Context, cfg ciConfig, filter *ci.Filter, threshold finding.Severity, stdout, stderr io.Writer, getenv func(string) string, log *slog.Logger) int {
+	g, err := ci.FromEnv(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
+		return ExitError
+	}
+	var client *gh.Client
+	if !cfg.Offline {
+		if cfg.Token == "" {
+			_ = github.WriteMessage(stdout, github.LevelWarning, "No GitHub token: the changed files come from git, and there is no check run or pull request comment. Pass github-token (it defaults to the workflow's token).")
+		} else {
+			client, err = githubapi.New(githubapi.Options{BaseURL: g.APIURL, Token: cfg.Token, Logger: log, UserAgent: "mlguard/" + Version})
+			if err != nil {
+				fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
+				return ExitError
+			}
+		}
+	}
+	git := ci.NewGit(g.Workspace)
+	ch, err := g.Changes(ctx, client, git, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
+		return ExitError
+	}
+	if ch.All {
+		_ = github.WriteMessage(stdout, github.LevelNotice, ch.Reason)
+	}
+	if pr := g.PullRequest; pr != nil && g.EventName == ci.EventPullRequestTarget {
+		if head := ci.Head(g.Workspace); head != pr.HeadSHA {
+			_ = github.WriteMessage(stdout, github.LevelWarning, "pull_request_target: the checkout is not the pull request's head commit, so the files scanned are not the ones the pull request adds. "+
+				"Check out ref ${{ github.event.pull_request.head.sha }} before mlguard (it never runs what it scans; make sure no later step does either). Files missing from the checkout are reported as scan/incomplete.")
+		}
+	}
+	res, err := scanChanges(ctx, g.Workspace, ch, filter, threshold, cfg.jobs, true, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
+		return ExitError
+	}
+
+	// The log: the text report for people, then one command per finding.
+	if report(res, scanFlags{format: "text", verbose: cfg.verbose, noColor: true}, stdout, stderr, "mlguard ci") == ExitError {
+		return ExitError
+	}
+	if err := github.WriteAnnotations(stdout, res, github.AnnotationOptions{}); err != nil {
+		fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
+		return ExitError
+	}
+	code := ExitPass
+	if res.Decision == finding.Fail {
+		code = ExitFail
+	}
+	var problems []string // what could not be written; the job goes on
+	var summary bytes.Buffer
+	if err := github.WriteSummary(&summary, res, github.SummaryOptions{MaxBytes: github.DefaultSummaryMaxBytes - 4<<10}); err != nil {
+		problems = append(problems, err.Error())
+	} else {
+		summary.WriteString("\n<sub>Scope: " + mdPlain(ch.Reason) + ".</sub>\n")
+		if err := ci.AppendSummary(g.SummaryFile, summary.String()); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	sarifOut := ""
+	if cfg.SARIFFile != "" {
+		path := cfg.SARIFFile
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(g.Workspace, path)
+		}
+		if err := writeFile(path, func(w io.Writer) error { return sarif.Write(w, res, sarif.Options{}) }); err != nil {
+			fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
+			return ExitError
+		}
+		sarifOut = cfg.SARIFFile
+	}
+	if cfg.BOMFile != "" {
+		problems = append(problems, "bom-file: this version does not write an ML-BOM yet; no file was written")
+	}
+
+	if client != nil {
+		repo := github.Repo{Owner: g.Owner, Name: g.Repo}
+		if cfg.CheckRun {
+			_, err := github.PublishCheckRun(ctx, client, repo, res, github.CheckRunOptions{HeadSHA: g.HeadSHA(), DetailsURL: g.RunURL()})
+			if err != nil {
+				problems = append(problems, apiProblem("create the check run", "checks: write", err))
+			}
+		}
+		if pr := g.PullRequest; pr != nil && cfg.Comment != "false" {
+			action, err := github.UpsertComment(ctx, client, pr.Number, res, github.CommentOptions{
+				ServerURL: g.ServerURL, Repo: repo, HeadSHA: pr.HeadSHA, RunURL: g.RunURL(), Always: cfg.Comment == "always",
+			})
+			if err != nil {
+				problems = append(problems, apiProblem("update the pull request comment", "pull-requests: write", err))
+			} else {
+				log.Info("pull request comment", "action", action)
+			}
+		}
+	}
+	if len(problems) > 0 {
+		_ = github.WriteMessage(stdout, github.LevelWarning, "Some reports could not be published; the annotations and the job summary have every finding.\n"+strings.Join(problems, "\n"))
+	}
+	outputs := [][2]string{
+		{"decision", res.Decision},
+		{"findings", strconv.Itoa(len(res.Findings))},
+		{"sarif-file", sarifOut},
+		{"bom-file", ""},
+	}
+	if err := ci.WriteOutputs(g.OutputFile, outputs); err != nil {
+		fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
+		return ExitError
+	}
+	return code
+}
+
+// apiProblem says why a report could not be published, with the permission
+// that a 403 usually means is missing.
+func apiProblem(what, permission string, err error) string {
+	switch githubapi.StatusCode(err) {
+	case 403:
+		return fmt.Sprintf("Could not %s (HTTP 403): the token lacks `%s`, or the pull request comes from a fork, whose token is read-only.", what, permission)
+	case 404:
+		return fmt.Sprintf("Could not %s (HTTP 404): the repository or pull request is not visible to the token.", what)
+	}
+	return fmt.Sprintf("Could not %s: %v", what, err)
+}
+
+// scanChanges selects the files of the change, scans them and returns the
+// decided result, with paths relative to the workspace. A file listed as
+// changed but absent from the checkout is a scan/incomplete finding: it was
+// not scanned, and passing it silently would let a pull_request_target job
+// on the base branch wave a model through.
+func scanChanges(ctx context.Context, workspace string, ch *ci.Changes, filter *ci.Filter, threshold finding.Severity, jobs int, hash bool, log *slog.Logger) (*finding.Result, error) {
+	paths, skipped, err := ci.Select(workspace, ch, filter)
+	if err != nil {
+		return nil, err
+	}
+	var missing []finding.Finding
+	kept := skipped[:0]
+	for _, s := range skipped {
+		if s.Reason == ci.ReasonMissing {
+			f := finding.New(finding.ScanIncomplete, "the file is listed as changed but is not in the checkout, so it was not scanned: check out the change's head commit")
+			f.Path = s.Path
+			missing = append(missing, f)
+			continue
+		}
+		kept = append(kept, s)
+	}
+	skipped = kept
+	abs := make([]string, len(paths))
+	rel := make(map[string]string, len(paths))
+	for i, p := range paths {
+		abs[i] = filepath.Join(workspace, filepath.FromSlash(p))
+		rel[filepath.ToSlash(filepath.Clean(abs[i]))] = p
+	}
+	rep := &scan.Report{}
+	if len(abs) > 0 {
+		eng := scan.New(scan.Options{Hash: hash, Jobs: jobs, Logger: log})
+		rep, err = eng.Scan(ctx, abs)
+		if err != nil {
+			return nil, err
+		}
+	}
+	relPath := func(p string) string {
+		if r, ok := rel[p]; ok {
+			return r
+		}
+		return p
+	}
+	for i := range rep.Files {
+		rep.Files[i].Path = relPath(rep.Files[i].Path)
+	}
+	for i := range rep.Skipped {
+		rep.Skipped[i].Path = relPath(rep.Skipped[i].Path)
+	}
+	for i := range rep.Findings {
+		rep.Findings[i].Path = relPath(rep.Findings[i].Path)
+	}
+	res := &finding.Result{
+		Tool:     finding.Tool{Name: "mlguard", Version: Version},
+		Files:    nonNil(rep.Files),
+		Skipped:  nonNil(append(skipped, rep.Skipped...)),
+		Findings: nonNil(append(missing, rep.Findings...)),
+	}
+	res.Sort()
+	res.Decide(threshold)
+	return res, nil
+}
+
+// writeFile creates name and writes to it with fn.
+func writeFile(name string, fn func(io.Writer) error) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	if err := fn(f); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	return nil
+}
+
+// mdPlain makes a sentence of ours that may contain a commit id or a ref
+// safe for Markdown: no HTML, no emphasis, no links.
+func mdPlain(s string) string {
+	return strings.NewReplacer("<", "&lt;", ">", "&gt;", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]", "`", "\\`", "|", "\\|").Replace(s)
+}

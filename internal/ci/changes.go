@@ -166,7 +166,7 @@ func change(f *github.CommitFile) (Change, error) {
 func checkRepoPath(p string) error {
 	bad := p == "" || strings.HasPrefix(p, "/") || strings.ContainsAny(p, "\\\x00") || path.Clean(p) != p
 	for _, el := range strings.Split(p, "/") {
-		bad = bad || el == ".." || el == ".git"
+		bad = bad || el == ".." || el == "." || el == ".git"
 	}
 	for _, r := range p {
 		bad = bad || r < 0x20 || r == 0x7f

@@ -13,6 +13,7 @@ import (
 // with spaces turned into underscores and hyphens kept.
 type Inputs struct {
 	Policy     string
+	Scope      string // "changed" or "all"
 	Paths      []string
 	Exclude    []string
 	FailOn     string
@@ -54,6 +55,7 @@ func ReadInputs(getenv func(string) string) (Inputs, error) {
 	}
 	i := Inputs{
 		Policy:     in("policy"),
+		Scope:      strings.ToLower(or(in("scope"), "changed")),
 		Paths:      List(in("paths")),
 		Exclude:    List(in("exclude")),
 		FailOn:     or(in("fail-on"), "high"),
@@ -69,6 +71,9 @@ func ReadInputs(getenv func(string) string) (Inputs, error) {
 		DepsDevURL: in("depsdev-url"),
 		HFURL:      in("hf-url"),
 		CacheDir:   in("cache-dir"),
+	}
+	if i.Scope != "changed" && i.Scope != "all" && err == nil {
+		err = fmt.Errorf("input scope: %q is not changed or all", i.Scope)
 	}
 	switch i.Comment {
 	case "true", "false", "always":

@@ -14,20 +14,20 @@ func TestReadInputs(t *testing.T) {
 	t.Parallel()
 	defaults, err := ReadInputs(env(map[string]string{"GITHUB_TOKEN": "tok"}))
 	must(t, err)
-	want := Inputs{FailOn: "high", Comment: "true", CheckRun: true, Token: "tok"}
+	want := Inputs{Scope: "changed", FailOn: "high", Comment: "true", CheckRun: true, Token: "tok"}
 	if diff := cmp.Diff(want, defaults); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
 	}
 
 	set, err := ReadInputs(env(map[string]string{
-		"INPUT_POLICY": "strict", "INPUT_PATHS": "models/**\n# a comment\n  data/*.pkl, extra/ \n", "INPUT_EXCLUDE": "tests/",
+		"INPUT_POLICY": "strict", "INPUT_SCOPE": "All", "INPUT_PATHS": "models/**\n# a comment\n  data/*.pkl, extra/ \n", "INPUT_EXCLUDE": "tests/",
 		"INPUT_FAIL-ON": "medium", "INPUT_COMMENT": "Always", "INPUT_CHECK-RUN": "False", "INPUT_SARIF-FILE": "out.sarif",
 		"INPUT_BOM-FILE": "bom.json", "INPUT_GITHUB-TOKEN": "input-token", "GITHUB_TOKEN": "env-token", "INPUT_OFFLINE": "TRUE",
 		"INPUT_PYPI-URL": "https://pypi.example/", "INPUT_CACHE-DIR": ".cache/mlguard",
 	}))
 	must(t, err)
 	want = Inputs{
-		Policy: "strict", Paths: []string{"models/**", "data/*.pkl", "extra/"}, Exclude: []string{"tests/"},
+		Policy: "strict", Scope: "all", Paths: []string{"models/**", "data/*.pkl", "extra/"}, Exclude: []string{"tests/"},
 		FailOn: "medium", Comment: "always", CheckRun: false, SARIFFile: "out.sarif", BOMFile: "bom.json",
 		Token: "input-token", Offline: true, PyPIURL: "https://pypi.example/", CacheDir: ".cache/mlguard",
 	}
@@ -39,6 +39,7 @@ func TestReadInputs(t *testing.T) {
 		{"INPUT_CHECK-RUN": "yes"},
 		{"INPUT_OFFLINE": "1"},
 		{"INPUT_COMMENT": "sometimes"},
+		{"INPUT_SCOPE": "everything"},
 	} {
 		if _, err := ReadInputs(env(bad)); err == nil {
 			t.Errorf("%v accepted", bad)

@@ -55,6 +55,7 @@ func runCIEnv(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs := flag.NewFlagSet("mlguard ci", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Policy, "policy", cfg.Policy, "policy `NAME` (only the built-in default in this version)")
+	fs.StringVar(&cfg.Scope, "scope", cfg.Scope, "what to scan: changed (the files the change touched) or all (the whole workspace)")
 	paths := fs.String("paths", strings.Join(cfg.Paths, ","), "comma-separated `GLOBS`: scan only changed files that match")
 	exclude := fs.String("exclude", strings.Join(cfg.Exclude, ","), "comma-separated `GLOBS`: never scan files that match")
 	fs.StringVar(&cfg.FailOn, "fail-on", cfg.FailOn, "lowest severity that fails the run")
@@ -90,6 +91,9 @@ func runCIEnv(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	case "true", "false", "always":
 	default:
 		return fail("--comment %q: want true, false or always", cfg.Comment)
+	}
+	if cfg.Scope != "changed" && cfg.Scope != "all" {
+		return fail("--scope %q: want changed or all", cfg.Scope)
 	}
 	switch cfg.format {
 	case "text", "json", "sarif":
@@ -127,6 +131,10 @@ func runLocalCI(ctx context.Context, cfg ciConfig, filter *ci.Filter, threshold 
 		return ExitError
 	}
 	ch := &ci.Changes{All: true, Reason: "no --base given: the whole folder is scanned"}
+	if cfg.base != "" && cfg.Scope == "all" {
+		fmt.Fprintln(stderr, "mlguard ci: --base and --scope all contradict each other")
+		return ExitError
+	}
 	if cfg.base != "" {
 		files, err := ci.NewGit(wd).DiffRef(ctx, cfg.base)
 		if err != nil {
@@ -169,13 +177,15 @@ func runGitHubActions(ctx context.Context, cfg ciConfig, filter *ci.Filter, thre
 			}
 		}
 	}
-	git := ci.NewGit(g.Workspace)
-	ch, err := g.Changes(ctx, client, git, log)
-	if err != nil {
-		fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
-		return ExitError
+	ch := &ci.Changes{All: true, Reason: "scope: all: the whole workspace is scanned", Base: g.BaseSHA(), Head: g.HeadSHA()}
+	if cfg.Scope != "all" {
+		ch, err = g.Changes(ctx, client, ci.NewGit(g.Workspace), log)
+		if err != nil {
+			fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
+			return ExitError
+		}
 	}
-	if ch.All {
+	if ch.All && cfg.Scope != "all" {
 		_ = github.WriteMessage(stdout, github.LevelNotice, ch.Reason)
 	}
 	if pr := g.PullRequest; pr != nil && g.EventName == ci.EventPullRequestTarget {

@@ -310,6 +310,20 @@ func TestCIOfflineAndFilters(t *testing.T) {
 		t.Errorf("no notice that the whole workspace was scanned:\n%s", r.stdout)
 	}
 
+	// scope: all scans the whole workspace even on a pull request, with no
+	// notice, and still reports to the API.
+	fake2 := &fakeGitHub{t: t}
+	srv2 := httptest.NewServer(fake2)
+	defer srv2.Close()
+	r = runAction(t, srv2.URL, map[string]string{"x/evil.pkl": maliciousModel, "y/ok.pkl": benignModel},
+		map[string]string{"INPUT_SCOPE": "all", "INPUT_PATHS": "y/"})
+	if r.code != ExitPass || len(fake2.find("GET", "/repos/o/r/pulls/7/files")) != 0 || len(fake2.find("POST", "/repos/o/r/check-runs")) != 1 {
+		t.Errorf("scope all, paths y/: exit %d, requests %v:\n%s", r.code, fake2.requests, r.stdout)
+	}
+	if !strings.Contains(r.summary, "scope: all") {
+		t.Errorf("the summary does not give the scope:\n%s", r.summary)
+	}
+
 	// --paths on the command line overrides the input.
 	r = runAction(t, srv.URL, map[string]string{"a/evil.pkl": maliciousModel, "a/ok.pkl": benignModel},
 		map[string]string{"INPUT_OFFLINE": "true", "INPUT_PATHS": "a/"}, "--paths", "*/ok.pkl")
@@ -333,6 +347,7 @@ func TestCIUsageErrors(t *testing.T) {
 		{"positional argument", nil, []string{"models/"}, "use --paths"},
 		{"no repository", map[string]string{"GITHUB_REPOSITORY": ""}, nil, "GITHUB_REPOSITORY"},
 		{"bad comment flag", nil, []string{"--comment", "maybe"}, "want true, false or always"},
+		{"bad scope", map[string]string{"INPUT_SCOPE": "some"}, nil, "not changed or all"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,9 @@
 package finding
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Rule describes one kind of finding. The table below is the single source of
 // truth: `mlguard rules`, SARIF rule metadata and docs/rules.md all come from it.
@@ -44,7 +47,12 @@ const (
 	ScanUnsupported       = "scan/unsupported-format"
 )
 
-var rules = []Rule{
+// rules is every rule: the core table below, then one table per format
+// family, each in its own rules_<area>.go file next to its constants.
+var rules = slices.Concat(coreRules, safetensorsRules, ggufRules, templateRules, onnxRules, tensorflowRules, kerasRules, configRules)
+
+// coreRules are the pickle family, archives and the scan itself.
+var coreRules = []Rule{
 	{
 		ID:       PickleDangerousGlobal,
 		Severity: Critical,

@@ -1,0 +1,4 @@
+package finding
+
+// Rules of GGUF files (internal/scan/gguf).
+var ggufRules = []Rule{}

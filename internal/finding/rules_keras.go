@@ -1,0 +1,4 @@
+package finding
+
+// Rules of Keras .h5 and .keras models (internal/scan/keras).
+var kerasRules = []Rule{}

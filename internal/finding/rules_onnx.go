@@ -1,0 +1,4 @@
+package finding
+
+// Rules of ONNX models (internal/scan/onnx).
+var onnxRules = []Rule{}

@@ -1,0 +1,4 @@
+package finding
+
+// Rules of safetensors files (internal/scan/safetensors).
+var safetensorsRules = []Rule{}

@@ -1,0 +1,4 @@
+package finding
+
+// Rules of TensorFlow SavedModel and TFLite (internal/scan/tensorflow).
+var tensorflowRules = []Rule{}

@@ -20,6 +20,11 @@ type File struct {
 	Format string `json:"format"`
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256,omitempty"`
+	// Architecture and Parameters are the model's, where its format says
+	// them (GGUF general.architecture, the shapes of safetensors or ONNX
+	// tensors); empty and 0 otherwise.
+	Architecture string `json:"architecture,omitempty"`
+	Parameters   int64  `json:"parameters,omitempty"`
 }
 
 // Skipped is a file that was looked at and is not a model (text, image, source).

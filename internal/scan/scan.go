@@ -238,7 +238,7 @@ func (e *Engine) ScanFile(ctx context.Context, abs, display string) (finding.Fil
 	if j.skipReason != "" {
 		return finding.File{}, &finding.Skipped{Path: display, Reason: j.skipReason}, nil
 	}
-	file := finding.File{Path: display, Format: j.format, Size: st.Size()}
+	file := finding.File{Path: display, Format: j.format, Size: st.Size(), Architecture: j.arch, Parameters: j.params}
 	if e.opt.Hash {
 		sum, err := hashFile(f)
 		if err != nil {
@@ -263,6 +263,8 @@ type job struct {
 	ctx        context.Context
 	path       string
 	format     string
+	arch       string // the model's architecture, when its format says it
+	params     int64  // its parameter count, when the shapes say it
 	skipReason string
 	findings   []finding.Finding
 	budget     int64 // decompressed bytes left

@@ -14,9 +14,12 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-github/v82/github"
+
+	"github.com/mlguard/mlguard/internal/githubapi"
 )
 
 // apiClient points a go-github client at an httptest server.
@@ -285,5 +288,68 @@ func TestParseNameStatus(t *testing.T) {
 	}
 	if got, err := parseNameStatus(nil); err != nil || got != nil {
 		t.Errorf("empty output: %v, %v", got, err)
+	}
+}
+
+// TestChangesAPIFailures runs every failure of the two listing calls through
+// the client mlguard uses (githubapi: retries and rate-limit waits): each
+// falls back to git, here absent, so the whole workspace is scanned and the
+// reason says so; server errors are retried first, refusals are not.
+func TestChangesAPIFailures(t *testing.T) {
+	t.Parallel()
+	reset := strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)
+	tests := []struct {
+		name     string
+		status   int
+		header   map[string]string
+		requests int
+	}{
+		{"403", 403, nil, 1},
+		{"404", 404, nil, 1},
+		{"422", 422, nil, 1},
+		{"500", 500, nil, 4},
+		{"502", 502, nil, 4},
+		{"primary rate limit", 403, map[string]string{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}, 1},
+		{"secondary rate limit", 429, map[string]string{"Retry-After": "3600"}, 1},
+	}
+	events := []struct {
+		name string
+		g    *GitHub
+	}{
+		{"pull request files", prGitHub(&PullRequest{Number: 7, HeadSHA: shaB, BaseSHA: shaA})},
+		{"compare", &GitHub{EventName: EventPush, Owner: "o", Repo: "r", Before: shaA, After: shaB}},
+	}
+	for _, ev := range events {
+		for _, tt := range tests {
+			t.Run(ev.name+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				var calls atomic.Int32
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					calls.Add(1)
+					for k, v := range tt.header {
+						w.Header().Set(k, v)
+					}
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(tt.status)
+					fmt.Fprintf(w, `{"message":"status %d"}`, tt.status)
+				}))
+				t.Cleanup(srv.Close)
+				client, err := githubapi.New(githubapi.Options{BaseURL: srv.URL, Token: "t",
+					Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ch, err := ev.g.Changes(t.Context(), client, &Git{}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !ch.All || len(ch.Files) != 0 || !strings.Contains(ch.Reason, "whole workspace") {
+					t.Errorf("All=%v files=%v reason=%q; want the whole workspace", ch.All, ch.Files, ch.Reason)
+				}
+				if n := int(calls.Load()); n != tt.requests {
+					t.Errorf("%d requests, want %d", n, tt.requests)
+				}
+			})
+		}
 	}
 }

@@ -2,6 +2,7 @@ package ci
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -110,14 +111,60 @@ func globRegexp(glob string) (*regexp.Regexp, error) {
 	return regexp.Compile(b.String())
 }
 
-// ReasonMissing is the skip reason of a changed file that the checkout lacks.
-const ReasonMissing = "listed as changed but not in the checkout"
+// Skip reasons of a changed file that was not scanned though it may hold a
+// model: the caller reports each as a scan/incomplete finding (fail closed),
+// never as a file merely skipped.
+const (
+	// ReasonMissing: the change lists the file but the checkout lacks it.
+	ReasonMissing = "listed as changed but not in the checkout"
+	// ReasonUnsafeName: the name has a control character, a backslash or
+	// another element that mlguard does not accept in a path; git and GitHub
+	// accept them, so a pull request can name a model that way.
+	ReasonUnsafeName = "a name with characters mlguard does not accept in a path (control characters, a backslash)"
+	// ReasonLFSPointer: the checkout has a Git LFS pointer where the file
+	// should be (actions/checkout without lfs: true).
+	ReasonLFSPointer = "a Git LFS pointer: the file itself is not in the checkout"
+)
+
+// Incomplete reports whether a skip reason from Select means that a file
+// that may be a model was not scanned.
+func Incomplete(reason string) bool {
+	switch reason {
+	case ReasonMissing, ReasonUnsafeName, ReasonLFSPointer:
+		return true
+	}
+	return false
+}
+
+// lfsPointerPrefix starts every Git LFS pointer file
+// (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md); a pointer is
+// smaller than maxLFSPointer bytes.
+const (
+	lfsPointerPrefix = "version https://git-lfs.github.com/spec/v1\n"
+	maxLFSPointer    = 1024
+)
+
+// isLFSPointer reports whether the regular file at p is a Git LFS pointer.
+func isLFSPointer(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxLFSPointer))
+	if err != nil || len(b) >= maxLFSPointer {
+		return false
+	}
+	return strings.HasPrefix(string(b), lfsPointerPrefix) && strings.Contains(string(b), "\noid sha256:")
+}
 
 // Select turns the change into the files to scan, as paths relative to the
 // workspace with forward slashes. It never returns a path outside the
 // workspace: a changed file that is a symbolic link leading out of it (a
 // pull request could point one at the runner's secrets) is skipped with its
-// reason, and so is a changed path that is no longer a regular file.
+// reason, and so is a changed path that is no longer a regular file. A file
+// it cannot scan though it may be a model (see Incomplete) is skipped with
+// one of the Reason constants, for the caller to report.
 func Select(workspace string, ch *Changes, filter *Filter) ([]string, []finding.Skipped, error) {
 	root, err := filepath.EvalSymlinks(workspace)
 	if err != nil {
@@ -145,11 +192,15 @@ func Select(workspace string, ch *Changes, filter *Filter) ([]string, []finding.
 		}
 		seen[p] = true
 		if err := checkRepoPath(p); err != nil {
-			skipped = append(skipped, finding.Skipped{Path: p, Reason: err.Error()})
+			skipped = append(skipped, finding.Skipped{Path: p, Reason: ReasonUnsafeName})
 			continue
 		}
 		if reason := insideWorkspace(root, p); reason != "" {
 			skipped = append(skipped, finding.Skipped{Path: p, Reason: reason})
+			continue
+		}
+		if isLFSPointer(filepath.Join(root, filepath.FromSlash(p))) {
+			skipped = append(skipped, finding.Skipped{Path: p, Reason: ReasonLFSPointer})
 			continue
 		}
 		paths = append(paths, p)
@@ -192,7 +243,8 @@ func insideWorkspace(root, p string) string {
 }
 
 // listFiles lists every file under root, as repository paths, without
-// descending into .git or following links to folders.
+// descending into .git (or listing a submodule's .git file) or following
+// links to folders.
 func listFiles(root string) ([]string, error) {
 	var out []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -206,6 +258,9 @@ func listFiles(root string) ([]string, error) {
 			if d.Name() == ".git" && p != root {
 				return fs.SkipDir
 			}
+			return nil
+		}
+		if d.Name() == ".git" { // a submodule's or worktree's link to its repository
 			return nil
 		}
 		rel, err := filepath.Rel(root, p)

@@ -226,3 +226,42 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestSelectUnscannable checks the files that Select cannot hand to the
+// scanners though they may be models: each comes back with a reason that
+// Incomplete reports, for the caller to turn into a finding.
+func TestSelectUnscannable(t *testing.T) {
+	t.Parallel()
+	ws := t.TempDir()
+	pointer := "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 999\n"
+	for name, content := range map[string]string{
+		"lfs.pkl":        pointer,
+		"notes.txt":      "version https://git-lfs.github.com/spec/v1 is what the pointers say\n",
+		"tab\tname.pkl":  "x",
+		`back\slash.pkl`: "x",
+		"ok.pkl":         "x",
+		"sub/.git":       "gitdir: ../.git/modules/sub\n", // a submodule's link: neither scanned nor reported
+	} {
+		must(t, os.MkdirAll(filepath.Join(ws, filepath.Dir(name)), 0o755))
+		must(t, os.WriteFile(filepath.Join(ws, name), []byte(content), 0o644))
+	}
+	paths, skipped, err := Select(ws, &Changes{All: true}, nil)
+	must(t, err)
+	if diff := cmp.Diff([]string{"notes.txt", "ok.pkl"}, paths); diff != "" {
+		t.Errorf("paths (-want +got):\n%s", diff)
+	}
+	got := map[string]string{}
+	for _, s := range skipped {
+		if !Incomplete(s.Reason) {
+			t.Errorf("%q: reason %q is not one to report", s.Path, s.Reason)
+		}
+		got[s.Path] = s.Reason
+	}
+	want := map[string]string{"lfs.pkl": ReasonLFSPointer, "tab\tname.pkl": ReasonUnsafeName, `back\slash.pkl`: ReasonUnsafeName}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("skipped (-want +got):\n%s", diff)
+	}
+	if Incomplete("not a model") {
+		t.Error("an ordinary skip reason is reported")
+	}
+}

@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -150,7 +152,7 @@ func runLocalCI(ctx context.Context, cfg ciConfig, filter *ci.Filter, threshold 
 		return ExitError
 	}
 	if cfg.SARIFFile != "" {
-		if err := writeFile(filepath.Join(wd, cfg.SARIFFile), func(w io.Writer) error { return sarif.Write(w, res, sarif.Options{}) }); err != nil {
+		if err := writeReportFile(wd, cfg.SARIFFile, func(w io.Writer) error { return sarif.Write(w, res, sarif.Options{}) }); err != nil {
 			fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
 			return ExitError
 		}
@@ -200,15 +202,26 @@ func runGitHubActions(ctx context.Context, cfg ciConfig, filter *ci.Filter, thre
 		return ExitError
 	}
 
-	// The log: the text report for people, then one command per finding.
-	if report(res, scanFlags{format: "text", verbose: cfg.verbose, noColor: true}, stdout, stderr, "mlguard ci") == ExitError {
+	// The log: the text report for people, then one command per finding. The
+	// report prints file names and model strings at the start of a line,
+	// where the runner would take "::name::" for a workflow command, so
+	// command processing is stopped around it with a token no input can guess.
+	token, err := stopToken()
+	if err != nil {
+		fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
+		return ExitError
+	}
+	fmt.Fprintf(stdout, "::stop-commands::%s\n", token)
+	code := report(res, scanFlags{format: "text", verbose: cfg.verbose, noColor: true}, stdout, stderr, "mlguard ci")
+	fmt.Fprintf(stdout, "::%s::\n", token)
+	if code == ExitError {
 		return ExitError
 	}
 	if err := github.WriteAnnotations(stdout, res, github.AnnotationOptions{}); err != nil {
 		fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
 		return ExitError
 	}
-	code := ExitPass
+	code = ExitPass
 	if res.Decision == finding.Fail {
 		code = ExitFail
 	}
@@ -224,11 +237,7 @@ func runGitHubActions(ctx context.Context, cfg ciConfig, filter *ci.Filter, thre
 	}
 	sarifOut := ""
 	if cfg.SARIFFile != "" {
-		path := cfg.SARIFFile
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(g.Workspace, path)
-		}
-		if err := writeFile(path, func(w io.Writer) error { return sarif.Write(w, res, sarif.Options{}) }); err != nil {
+		if err := writeReportFile(g.Workspace, cfg.SARIFFile, func(w io.Writer) error { return sarif.Write(w, res, sarif.Options{}) }); err != nil {
 			fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
 			return ExitError
 		}
@@ -274,9 +283,15 @@ func runGitHubActions(ctx context.Context, cfg ciConfig, filter *ci.Filter, thre
 }
 
 // apiProblem says why a report could not be published, with the permission
-// that a 403 usually means is missing.
+// that a 403 usually means is missing, unless the 403 was a rate limit.
 func apiProblem(what, permission string, err error) string {
-	switch githubapi.StatusCode(err) {
+	var primary *gh.RateLimitError
+	var secondary *gh.AbuseRateLimitError
+	status := githubapi.StatusCode(err)
+	if errors.As(err, &primary) || errors.As(err, &secondary) || status == 429 {
+		return fmt.Sprintf("Could not %s (HTTP %d): the GitHub API rate limit was exceeded and resets later than mlguard waits.", what, status)
+	}
+	switch status {
 	case 403:
 		return fmt.Sprintf("Could not %s (HTTP 403): the token lacks `%s`, or the pull request comes from a fork, whose token is read-only.", what, permission)
 	case 404:
@@ -285,11 +300,26 @@ func apiProblem(what, permission string, err error) string {
 	return fmt.Sprintf("Could not %s: %v", what, err)
 }
 
+// incompleteMessage is the scan/incomplete message for a file that Select
+// could not hand to the scanners (ci.Incomplete).
+func incompleteMessage(reason string) string {
+	switch reason {
+	case ci.ReasonMissing:
+		return "the file is listed as changed but is not in the checkout, so it was not scanned: check out the change's head commit"
+	case ci.ReasonLFSPointer:
+		return "the checkout has a Git LFS pointer in place of this file, so the file itself was not scanned: check out with lfs: true (actions/checkout) or git lfs pull before mlguard"
+	case ci.ReasonUnsafeName:
+		return "the file's name has control characters or a backslash, which mlguard does not open, so it was not scanned: rename it"
+	}
+	return "the file was not scanned: " + reason
+}
+
 // scanChanges selects the files of the change, scans them and returns the
-// decided result, with paths relative to the workspace. A file listed as
-// changed but absent from the checkout is a scan/incomplete finding: it was
-// not scanned, and passing it silently would let a pull_request_target job
-// on the base branch wave a model through.
+// decided result, with paths relative to the workspace. A changed file that
+// could not be scanned (absent from the checkout, a Git LFS pointer, a name
+// mlguard refuses) is a scan/incomplete finding: passing it silently would
+// let a model through, e.g. on a pull_request_target job that checked out
+// the base branch.
 func scanChanges(ctx context.Context, workspace string, ch *ci.Changes, filter *ci.Filter, threshold finding.Severity, jobs int, hash bool, log *slog.Logger) (*finding.Result, error) {
 	paths, skipped, err := ci.Select(workspace, ch, filter)
 	if err != nil {
@@ -298,8 +328,8 @@ func scanChanges(ctx context.Context, workspace string, ch *ci.Changes, filter *
 	var missing []finding.Finding
 	kept := skipped[:0]
 	for _, s := range skipped {
-		if s.Reason == ci.ReasonMissing {
-			f := finding.New(finding.ScanIncomplete, "the file is listed as changed but is not in the checkout, so it was not scanned: check out the change's head commit")
+		if ci.Incomplete(s.Reason) {
+			f := finding.New(finding.ScanIncomplete, incompleteMessage(s.Reason))
 			f.Path = s.Path
 			missing = append(missing, f)
 			continue
@@ -347,20 +377,74 @@ func scanChanges(ctx context.Context, workspace string, ch *ci.Changes, filter *
 	return res, nil
 }
 
-// writeFile creates name and writes to it with fn.
-func writeFile(name string, fn func(io.Writer) error) error {
-	f, err := os.Create(name)
+// writeReportFile writes a report file named by an input (relative to the
+// workspace, or absolute) with fn. The checkout is the pull request's, and the
+// action runs as root, so the file is never written through a link the pull
+// request planted: it is written to a new temporary file in the resolved
+// folder and renamed over name (which replaces a link at name rather than
+// following it), and a name inside the workspace must resolve to a folder
+// inside it.
+func writeReportFile(workspace, name string, fn func(io.Writer) error) error {
+	fail := func(err error) error { return fmt.Errorf("writing %s: %w", name, err) }
+	full := name
+	if !filepath.IsAbs(full) {
+		full = filepath.Join(workspace, full)
+	}
+	full = filepath.Clean(full)
+	dir, base := filepath.Split(full)
+	if base == "" || base == "." || base == ".." {
+		return fail(errors.New("not a file name"))
+	}
+	realDir, err := filepath.EvalSymlinks(dir)
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
+		return fail(err)
 	}
-	if err := fn(f); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", name, err)
+	if ws, err := filepath.Abs(workspace); err == nil && within(ws, full) {
+		realWS, err := filepath.EvalSymlinks(ws)
+		if err != nil {
+			return fail(err)
+		}
+		if !within(realWS, realDir) {
+			return fail(errors.New("its folder is a symbolic link out of the workspace"))
+		}
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
+	tmp, err := os.CreateTemp(realDir, "."+base+".*.tmp")
+	if err != nil {
+		return fail(err)
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
+	if err := fn(tmp); err != nil {
+		tmp.Close()
+		return fail(err)
+	}
+	// Readable by the runner's user, who uploads it in a later step.
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fail(err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(realDir, base)); err != nil {
+		return fail(err)
 	}
 	return nil
+}
+
+// within reports whether path p is root or lies under it (both cleaned and
+// absolute).
+func within(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// stopToken is a random token for ::stop-commands::.
+func stopToken() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("making a stop-commands token: %w", err)
+	}
+	return "mlguard-" + hex.EncodeToString(b[:]), nil
 }
 
 // mdPlain makes a sentence of ours that may contain a commit id or a ref

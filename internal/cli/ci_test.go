@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 const (
@@ -27,9 +28,10 @@ const (
 // records every request; status overrides a route's answer (403, 500...).
 type fakeGitHub struct {
 	t        *testing.T
-	files    []string         // the pull request's files
-	comments []map[string]any // existing issue comments
-	status   map[string]int   // "POST /repos/o/r/check-runs" -> status
+	files    []string                     // the pull request's files
+	comments []map[string]any             // existing issue comments
+	status   map[string]int               // "POST /repos/o/r/check-runs" -> status
+	header   map[string]map[string]string // route -> headers sent with its status
 	mu       sync.Mutex
 	requests []fakeRequest
 }
@@ -54,6 +56,9 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	route := r.Method + " " + r.URL.Path
 	if s := f.status[route]; s != 0 {
+		for k, v := range f.header[route] {
+			w.Header().Set(k, v)
+		}
 		w.WriteHeader(s)
 		fmt.Fprintf(w, `{"message":"status %d","documentation_url":"https://docs.github.com/rest"}`, s)
 		return
@@ -105,7 +110,12 @@ type actionRun struct {
 
 func runAction(t *testing.T, api string, files map[string]string, vars map[string]string, args ...string) actionRun {
 	t.Helper()
-	ws := t.TempDir()
+	return runActionIn(t, t.TempDir(), api, files, vars, args...)
+}
+
+// runActionIn is runAction in a workspace the caller may have prepared.
+func runActionIn(t *testing.T, ws, api string, files map[string]string, vars map[string]string, args ...string) actionRun {
+	t.Helper()
 	for dst, src := range files {
 		b, err := os.ReadFile(src)
 		if err != nil {
@@ -417,5 +427,183 @@ func TestCILocal(t *testing.T) {
 	}
 	if code := runCIEnv(context.Background(), []string{"--base", "no-such-ref"}, &out, &errb, env); code != ExitError {
 		t.Errorf("unknown base: exit %d", code)
+	}
+}
+
+// runnerCommands reads stdout as the Actions runner does: a line whose text,
+// after leading white space, starts with "::" is a command, except between
+// "::stop-commands::TOKEN" and "::TOKEN::". It returns the commands processed,
+// each as its line with the white space trimmed.
+func runnerCommands(stdout string) []string {
+	var out []string
+	stopped := ""
+	for _, line := range strings.Split(stdout, "\n") {
+		line = strings.TrimLeftFunc(line, func(r rune) bool { return r == ' ' || r == '\t' || r == '\u00a0' })
+		if stopped != "" {
+			if line == "::"+stopped+"::" {
+				stopped = ""
+			}
+			continue
+		}
+		if !strings.HasPrefix(line, "::") {
+			continue
+		}
+		out = append(out, line)
+		if tok, ok := strings.CutPrefix(line, "::stop-commands::"); ok {
+			stopped = tok
+		}
+	}
+	return out
+}
+
+// TestCINoCommandInjection checks that no file name or model string that the
+// log prints can become a workflow command: the text report is printed with
+// command processing stopped, and every finding still gets its annotation.
+func TestCINoCommandInjection(t *testing.T) {
+	t.Parallel()
+	names := []string{"::stop-commands::pwned.pkl", "::add-mask::x.pkl", "::error file=a.py::fake.pkl"}
+	files := map[string]string{}
+	for _, n := range names {
+		files[n] = maliciousModel
+	}
+	fake := &fakeGitHub{t: t, files: names}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	r := runAction(t, srv.URL, files, map[string]string{"INPUT_SARIF-FILE": ""}, "-v")
+	if r.code != ExitFail {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	annotated := map[string]bool{}
+	for _, c := range runnerCommands(r.stdout) {
+		name, _, _ := strings.Cut(strings.TrimPrefix(c, "::"), "::")
+		name, props, _ := strings.Cut(name, " ")
+		switch name {
+		case "error", "warning", "notice":
+			for _, p := range strings.Split(props, ",") {
+				if f, ok := strings.CutPrefix(p, "file="); ok {
+					annotated[f] = true
+				}
+			}
+		case "stop-commands":
+			if len(c) < len("::stop-commands::")+32 {
+				t.Errorf("stop-commands with a guessable token: %q", c)
+			}
+		default:
+			t.Errorf("the runner would run %q", c)
+		}
+	}
+	for _, n := range names {
+		// The annotation's file property is escaped as @actions/core does.
+		if esc := strings.NewReplacer("%", "%25", ":", "%3A", ",", "%2C").Replace(n); !annotated[esc] {
+			t.Errorf("no annotation reaches the runner for %q (annotated: %v)\n%s", n, annotated, r.stdout)
+		}
+	}
+}
+
+// TestCISARIFThroughSymlink checks that a sarif-file the pull request planted
+// as a symbolic link is replaced, and what it points at left alone: the
+// container runs as root.
+func TestCISARIFThroughSymlink(t *testing.T) {
+	t.Parallel()
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ws := t.TempDir()
+	if err := os.Symlink(victim, filepath.Join(ws, "mlguard.sarif")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(ws, "out"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fake := &fakeGitHub{t: t, files: []string{"evil.pkl"}}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	r := runActionIn(t, ws, srv.URL, map[string]string{"evil.pkl": maliciousModel}, nil)
+	if r.code != ExitFail {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious" {
+		t.Errorf("the symbolic link's target was overwritten: %.80q", b)
+	}
+	st, err := os.Lstat(filepath.Join(ws, "mlguard.sarif"))
+	if err != nil || !st.Mode().IsRegular() {
+		t.Errorf("mlguard.sarif is not a regular file: %v %v", st, err)
+	}
+
+	// A folder link out of the workspace is refused, not written through.
+	outside := t.TempDir()
+	ws2 := t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(ws2, "reports")); err != nil {
+		t.Fatal(err)
+	}
+	r = runActionIn(t, ws2, srv.URL, map[string]string{"evil.pkl": maliciousModel}, map[string]string{"INPUT_SARIF-FILE": "reports/x.sarif"})
+	if _, err := os.Stat(filepath.Join(outside, "x.sarif")); err == nil {
+		t.Error("the SARIF file was written out of the workspace through a link")
+	}
+	if r.code != ExitError {
+		t.Errorf("exit %d, want %d", r.code, ExitError)
+	}
+}
+
+// TestCIUnscannableChangesFailClosed checks that a changed file that cannot
+// be scanned is a scan/incomplete finding, never a silent pass: a name the
+// path checks refuse (which also sends the listing to the whole-workspace
+// fallback), and a Git LFS pointer checked out in place of the model.
+func TestCIUnscannableChangesFailClosed(t *testing.T) {
+	t.Parallel()
+	lfs := filepath.Join(t.TempDir(), "pointer")
+	pointer := "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n"
+	if err := os.WriteFile(lfs, []byte(pointer), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  string
+	}{
+		{"control character in the name", map[string]string{"evil\tmodel.pkl": maliciousModel, "ok.pkl": benignModel}, `evil\tmodel.pkl`},
+		{"backslash in the name", map[string]string{`evil\model.pkl`: maliciousModel}, `evil\model.pkl`},
+		{"Git LFS pointer", map[string]string{"models/big.pkl": lfs, "ok.pkl": benignModel}, "Git LFS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var names []string
+			for n := range tt.files {
+				names = append(names, n)
+			}
+			fake := &fakeGitHub{t: t, files: names}
+			srv := httptest.NewServer(fake)
+			defer srv.Close()
+			r := runAction(t, srv.URL, tt.files, map[string]string{"INPUT_SARIF-FILE": ""})
+			if r.code != ExitFail || !strings.Contains(r.stdout, "scan/incomplete") || !strings.Contains(r.stdout, tt.want) {
+				t.Errorf("exit %d; want a failing scan/incomplete finding that names %q:\n%s%s", r.code, tt.want, r.stdout, r.stderr)
+			}
+		})
+	}
+}
+
+// TestCIRateLimitedWarning checks that a rate limit that outlasts the wait is
+// reported as one, not as a missing permission.
+func TestCIRateLimitedWarning(t *testing.T) {
+	t.Parallel()
+	reset := fmt.Sprint(time.Now().Add(time.Hour).Unix())
+	limited := map[string]string{"X-RateLimit-Limit": "1000", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}
+	fake := &fakeGitHub{t: t, files: []string{"evil.pkl"},
+		status: map[string]int{"POST /repos/o/r/check-runs": 403, "POST /repos/o/r/issues/7/comments": 429},
+		header: map[string]map[string]string{"POST /repos/o/r/check-runs": limited, "POST /repos/o/r/issues/7/comments": limited},
+	}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	r := runAction(t, srv.URL, map[string]string{"evil.pkl": maliciousModel}, map[string]string{"INPUT_SARIF-FILE": ""})
+	if r.code != ExitFail {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := strings.Count(r.stdout, "::warning title=mlguard::"); n != 1 {
+		t.Errorf("%d warnings, want one:\n%s", n, r.stdout)
+	}
+	if strings.Contains(r.stdout, "lacks") || strings.Count(r.stdout, "rate limit") < 2 {
+		t.Errorf("the warning does not say the API rate limit was hit:\n%s", r.stdout)
 	}
 }

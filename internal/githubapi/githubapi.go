@@ -44,7 +44,9 @@ type Options struct {
 	// https://HOST/api/v3. "" means DefaultBaseURL. A trailing slash is added
 	// when missing, and nothing else is: the URL is used as given.
 	BaseURL string
-	// Token is sent as "Authorization: Bearer TOKEN". It is never logged.
+	// Token is sent as "Authorization: Bearer TOKEN" to the API's own origin
+	// (scheme, host and port of BaseURL and of the upload URL), never to a
+	// host a redirect leads to. It is never logged.
 	Token string
 	// HTTPClient is copied, not changed; its Transport (nil: the default
 	// transport) does the requests, and its Timeout (0: none) bounds each
@@ -96,6 +98,8 @@ func New(opts Options) (*github.Client, error) {
 		logger:  opts.Logger,
 		sleep:   opts.Sleep,
 		now:     time.Now,
+		token:   opts.Token,
+		origins: []string{origin(base), origin(upload)},
 	}
 	switch {
 	case t.maxWait == 0:
@@ -117,11 +121,9 @@ func New(opts Options) (*github.Client, error) {
 	}
 	hc.Transport = t
 
+	// Not WithAuthToken: it sets the header on every request its transport
+	// sees, a redirect to another host included.
 	c := github.NewClient(hc)
-	if opts.Token != "" {
-		c = c.WithAuthToken(opts.Token)
-	}
-	// Set after WithAuthToken, which copies only some fields.
 	c.BaseURL, c.UploadURL = base, upload
 	c.UserAgent = DefaultUserAgent
 	if opts.UserAgent != "" {
@@ -158,6 +160,11 @@ func apiURLs(raw string) (base, upload *url.URL, err error) {
 		upload = &u
 	}
 	return base, upload, nil
+}
+
+// origin is "scheme://host[:port]" of u, lower-cased.
+func origin(u *url.URL) string {
+	return strings.ToLower(u.Scheme + "://" + u.Host)
 }
 
 // StatusCode returns the HTTP status behind an error from go-github (an

@@ -507,3 +507,35 @@ func TestBodyWithoutGetBody(t *testing.T) {
 		t.Errorf("status %d after %d requests", resp.StatusCode, len(api.seen()))
 	}
 }
+
+// TestTokenOnlyToTheAPI checks that the token goes to the API's host and
+// nowhere a redirect points: go-github's WithAuthToken sets it in the
+// transport, under net/http's redirect handling, which strips it on a
+// cross-host redirect only for headers set before the client sees the request.
+func TestTokenOnlyToTheAPI(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var elsewhere []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		elsewhere = append(elsewhere, r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"full_name":"o/r"}`)
+	}))
+	t.Cleanup(other.Close)
+	api := newFakeAPI(t, reply{status: 302, header: map[string]string{"Location": other.URL + "/stolen"}})
+	c, err := New(Options{BaseURL: api.URL, Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, _ = c.Repositories.Get(t.Context(), "o", "r")
+	if seen := api.seen(); len(seen) != 1 || seen[0].Header.Get("Authorization") != "Bearer "+token {
+		t.Errorf("the API was not sent the token: %+v", seen)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(elsewhere) != 1 || elsewhere[0] != "" {
+		t.Errorf("requests redirected to another host carried %q", elsewhere)
+	}
+}

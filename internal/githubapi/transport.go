@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -47,6 +48,8 @@ type transport struct {
 	logger  *slog.Logger
 	sleep   func(context.Context, time.Duration) error
 	now     func() time.Time
+	token   string   // "" sends no Authorization header
+	origins []string // where the token may go: origin() of the API and upload URLs
 }
 
 // RoundTrip sends req, and sends it again (its body replayed through
@@ -91,8 +94,13 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
-// send does one attempt, bounded by the timeout until its body is closed.
+// send does one attempt, bounded by the timeout until its body is closed,
+// with the token when the request goes to the API's origin.
 func (t *transport) send(req *http.Request) (*http.Response, error) {
+	if t.token != "" && slices.Contains(t.origins, origin(req.URL)) {
+		req = req.Clone(req.Context()) // a RoundTripper must not change the request
+		req.Header.Set("Authorization", "Bearer "+t.token)
+	}
 	if t.timeout <= 0 {
 		return t.next.RoundTrip(req)
 	}

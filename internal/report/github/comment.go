@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -164,8 +165,8 @@ func safeURL(s string) string {
 }
 
 // UpsertComment keeps one mlguard comment on pull request number up to date.
-// It lists the pull request's comments (at most 5000) for the first whose
-// body contains CommentMarker, preferring one posted by a bot, and then:
+// It lists the pull request's comments (at most 5000) for mlguard's own (see
+// findComment), and then:
 // leaves it when it already says the same (CommentUnchanged), or edits it
 // (CommentUpdated); without one, it posts a new comment when there are
 // findings or opts.Always is set (CommentCreated), and otherwise does nothing
@@ -212,10 +213,17 @@ func UpsertComment(ctx context.Context, c *gh.Client, number int, r *finding.Res
 	return CommentCreated, nil
 }
 
-// findComment returns the first comment with the marker posted by a bot, or
-// else the first with the marker, or nil; complete is false when there were
-// more comments than it looked at.
+// findComment returns mlguard's earlier comment, or nil; complete is false
+// when there were more comments than it looked at. A comment is mlguard's
+// when its body starts with CommentMarker and a bot posted it (the workflow's
+// token posts as github-actions[bot], an app's token as the app), or, when no
+// bot did, the token's own user (a personal access token). Anyone can write
+// the marker: a comment by anyone else is never taken for mlguard's, lest a
+// pull request's author have the report written into a comment they can
+// edit back, or keep it from being posted at all. The token's user is asked
+// for (GET /user) only when a user's comment carries the marker.
 func findComment(ctx context.Context, c *gh.Client, repo Repo, number int) (found *gh.IssueComment, complete bool, err error) {
+	var byUsers []*gh.IssueComment
 	opt := &gh.IssueListCommentsOptions{ListOptions: gh.ListOptions{PerPage: commentsPerPage}}
 	for range maxCommentPages {
 		comments, resp, err := c.Issues.ListComments(ctx, repo.Owner, repo.Name, number, opt)
@@ -223,20 +231,40 @@ func findComment(ctx context.Context, c *gh.Client, repo Repo, number int) (foun
 			return nil, false, fmt.Errorf("listing comments on %s#%d: %w", repo, number, err)
 		}
 		for _, cm := range comments {
-			if !strings.Contains(cm.GetBody(), CommentMarker) {
+			if !strings.HasPrefix(cm.GetBody(), CommentMarker) {
 				continue
 			}
 			if cm.GetUser().GetType() == "Bot" {
 				return cm, true, nil
 			}
-			if found == nil {
-				found = cm
-			}
+			byUsers = append(byUsers, cm)
 		}
 		if resp.NextPage == 0 {
-			return found, true, nil
+			complete = true
+			break
 		}
 		opt.Page = resp.NextPage
 	}
-	return found, false, nil
+	if len(byUsers) == 0 {
+		return nil, complete, nil
+	}
+	me, _, err := c.Users.Get(ctx, "")
+	if err != nil {
+		var primary *gh.RateLimitError
+		var secondary *gh.AbuseRateLimitError
+		switch status := githubapi.StatusCode(err); {
+		case errors.As(err, &primary) || errors.As(err, &secondary):
+		case status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusNotFound:
+			// An installation token (the workflow's) has no user: only a
+			// bot's comment can be mlguard's.
+			return nil, complete, nil
+		}
+		return nil, false, fmt.Errorf("finding out which comment on %s#%d is mlguard's: %w", repo, number, err)
+	}
+	for _, cm := range byUsers {
+		if me.GetLogin() != "" && strings.EqualFold(cm.GetUser().GetLogin(), me.GetLogin()) {
+			return cm, true, nil
+		}
+	}
+	return nil, complete, nil
 }

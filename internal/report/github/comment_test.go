@@ -154,9 +154,22 @@ func checkComment(t *testing.T, out string, opts CommentOptions) int {
 type commentAPI struct {
 	pages [][]*gh.IssueComment
 	fail  map[string]int
+	// me is the login GET /user answers; "" answers 403 as it does to the
+	// workflow's token. meStatus, when set, is the status it answers.
+	me       string
+	meStatus int
 }
 
 func (a commentAPI) reply(_ int, r *http.Request, _ []byte) (int, http.Header, string) {
+	if r.URL.Path == "/user" {
+		switch {
+		case a.meStatus != 0:
+			return a.meStatus, nil, fmt.Sprintf(`{"message":"failure %d"}`, a.meStatus)
+		case a.me == "":
+			return 403, nil, `{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest/users/users#get-the-authenticated-user","status":"403"}`
+		}
+		return 200, nil, fmt.Sprintf(`{"login":%q,"type":"User"}`, a.me)
+	}
 	if code, ok := a.fail[r.Method]; ok {
 		return code, nil, fmt.Sprintf(`{"message":"failure %d"}`, code)
 	}
@@ -198,6 +211,7 @@ func TestUpsertComment(t *testing.T) {
 		create   = "POST /repos/mlguard-test/models/issues/7/comments"
 		update11 = "PATCH /repos/mlguard-test/models/issues/comments/11"
 		update21 = "PATCH /repos/mlguard-test/models/issues/comments/21"
+		me       = "GET /user"
 	)
 	others := []*gh.IssueComment{comment(1, "User", "LGTM"), comment(2, "Bot", "coverage: 80%")}
 	stale := CommentMarker + "\nold"
@@ -226,9 +240,29 @@ func TestUpsertComment(t *testing.T) {
 			result: full, opts: commentOpts, want: CommentUpdated, requests: []string{list, list2, update21}, sent: fullBody,
 		},
 		{
-			name:   "a user's comment with the marker is updated (a PAT posted it)",
+			name:   "a user's comment with the marker, not the token's user: left alone, a new one posted",
 			api:    commentAPI{pages: [][]*gh.IssueComment{{comment(11, "User", stale)}, others}},
-			result: full, opts: commentOpts, want: CommentUpdated, requests: []string{list, list2, update11}, sent: fullBody,
+			result: full, opts: commentOpts, want: CommentCreated, requests: []string{list, list2, me, create}, sent: fullBody,
+		},
+		{
+			name:   "a user's comment with the marker, another user than the PAT's: left alone",
+			api:    commentAPI{pages: [][]*gh.IssueComment{{comment(11, "User", stale)}}, me: "someone-else"},
+			result: full, opts: commentOpts, want: CommentCreated, requests: []string{list, me, create}, sent: fullBody,
+		},
+		{
+			name:   "the PAT's own comment: updated",
+			api:    commentAPI{pages: [][]*gh.IssueComment{{comment(11, "User", stale)}, others}, me: "u"},
+			result: full, opts: commentOpts, want: CommentUpdated, requests: []string{list, list2, me, update11}, sent: fullBody,
+		},
+		{
+			name:   "a user's comment, and GET /user fails: nothing posted",
+			api:    commentAPI{pages: [][]*gh.IssueComment{{comment(11, "User", stale)}}, meStatus: 502},
+			result: full, opts: commentOpts, want: CommentNone, status: 502, requests: []string{list, me, me, me, me},
+		},
+		{
+			name:   "a bot's comment that only quotes the marker is not mlguard's",
+			api:    commentAPI{pages: [][]*gh.IssueComment{{comment(11, "Bot", "> "+stale)}}},
+			result: full, opts: commentOpts, want: CommentCreated, requests: []string{list, create}, sent: fullBody,
 		},
 		{
 			name:   "identical: no request",

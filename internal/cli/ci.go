@@ -230,7 +230,7 @@ func runGitHubActions(ctx context.Context, cfg ciConfig, filter *ci.Filter, thre
 	if err := github.WriteSummary(&summary, res, github.SummaryOptions{MaxBytes: github.DefaultSummaryMaxBytes - 4<<10}); err != nil {
 		problems = append(problems, err.Error())
 	} else {
-		summary.WriteString("\n<sub>Scope: " + mdPlain(ch.Reason) + ".</sub>\n")
+		summary.WriteString("\n<sub>Scope: " + github.MarkdownText(ch.Reason, 1<<10) + ".</sub>\n")
 		if err := ci.AppendSummary(g.SummaryFile, summary.String()); err != nil {
 			problems = append(problems, err.Error())
 		}
@@ -445,10 +445,4 @@ func stopToken() (string, error) {
 		return "", fmt.Errorf("making a stop-commands token: %w", err)
 	}
 	return "mlguard-" + hex.EncodeToString(b[:]), nil
-}
-
-// mdPlain makes a sentence of ours that may contain a commit id or a ref
-// safe for Markdown: no HTML, no emphasis, no links.
-func mdPlain(s string) string {
-	return strings.NewReplacer("<", "&lt;", ">", "&gt;", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]", "`", "\\`", "|", "\\|").Replace(s)
 }

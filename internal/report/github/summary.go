@@ -316,7 +316,12 @@ func footer(t finding.Tool) string {
 var mdEntities = map[byte]string{
 	'&': "&amp;", '<': "&lt;", '>': "&gt;", '|': "&#124;", '`': "&#96;", '\\': "&#92;",
 	'[': "&#91;", ']': "&#93;", '*': "&#42;", '_': "&#95;", '~': "&#126;", ':': "&#58;", '@': "&#64;",
+	'$': "&#36;", // GitHub renders $...$ as math
 }
+
+// MarkdownText makes untrusted text inert in GitHub Markdown, as the cells
+// of the summary and the comment are, cut to at most max bytes of input.
+func MarkdownText(s string, max int) string { return md(clip(s, max)) }
 
 // md makes untrusted text inert in a Markdown table cell or an HTML block:
 // sanitized for a terminal first (line breaks and controls become visible

@@ -100,6 +100,7 @@ func TestMarkdownEscape(t *testing.T) {
 		{"@team :tada: *b* _i_ ~s~", "&#64;team &#58;tada&#58; &#42;b&#42; &#95;i&#95; &#126;s&#126;"},
 		{"\x1b[2J\u202e", `&#92;x1b&#91;2J&#92;u202e`},
 		{"é", "é"},
+		{"$x^2$", "&#36;x^2&#36;"},
 	}
 	for _, tt := range tests {
 		if got := md(tt.in); got != tt.want {

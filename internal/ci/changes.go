@@ -141,6 +141,10 @@ func (g *GitHub) compareFiles(ctx context.Context, client *github.Client, base, 
 	if err != nil {
 		return nil, fmt.Errorf("comparing %.12s...%.12s: %w", base, head, err)
 	}
+	if len(cmp.Files) == 0 && cmp.GetStatus() != "identical" {
+		// Commits apart but no files: a list the API left out, not an empty change.
+		return nil, fmt.Errorf("comparing %.12s...%.12s: the API lists no files for a %q comparison", base, head, cmp.GetStatus())
+	}
 	var out []Change
 	for _, f := range cmp.Files {
 		c, err := change(f)

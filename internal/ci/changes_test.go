@@ -229,6 +229,7 @@ func TestChangesCompare(t *testing.T) {
 		wantAll bool
 	}{
 		{name: "listed", files: 2},
+		{name: "no files although ahead, no git", files: 0, git: &Git{}, wantAll: true},
 		{name: "more than the API lists, no git", files: maxCompareFiles, git: &Git{}, wantAll: true},
 	}
 	for _, tt := range tests {

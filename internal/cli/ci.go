@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	gh "github.com/google/go-github/v82/github"
 
@@ -38,6 +39,9 @@ Exit status: 0 passes, 1 fails, 2 is an error.
 
 Flags:
 `
+
+// publishTimeout bounds the check run and the comment together.
+const publishTimeout = 5 * time.Minute
 
 // ciConfig is the inputs after the flags have overridden them.
 type ciConfig struct {
@@ -248,6 +252,10 @@ func runGitHubActions(ctx context.Context, cfg ciConfig, filter *ci.Filter, thre
 	}
 
 	if client != nil {
+		// Publishing is bounded as a whole: retries and rate-limit waits
+		// must not hold the job for ever.
+		ctx, cancel := context.WithTimeout(ctx, publishTimeout)
+		defer cancel()
 		repo := github.Repo{Owner: g.Owner, Name: g.Repo}
 		if cfg.CheckRun {
 			_, err := github.PublishCheckRun(ctx, client, repo, res, github.CheckRunOptions{HeadSHA: g.HeadSHA(), DetailsURL: g.RunURL()})

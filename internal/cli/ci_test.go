@@ -330,7 +330,7 @@ func TestCIOfflineAndFilters(t *testing.T) {
 	if r.code != ExitPass || len(fake2.find("GET", "/repos/o/r/pulls/7/files")) != 0 || len(fake2.find("POST", "/repos/o/r/check-runs")) != 1 {
 		t.Errorf("scope all, paths y/: exit %d, requests %v:\n%s", r.code, fake2.requests, r.stdout)
 	}
-	if !strings.Contains(r.summary, "scope: all") {
+	if !strings.Contains(r.summary, "Scope: scope&#58; all") {
 		t.Errorf("the summary does not give the scope:\n%s", r.summary)
 	}
 

@@ -9,6 +9,7 @@ import (
 	"compress/zlib"
 	"errors"
 	"fmt"
+	"github.com/mlguard/mlguard/internal/scan/keras"
 	"io"
 	"path"
 	"regexp"
@@ -65,6 +66,13 @@ func zipLayout(entries []zipx.Entry) string {
 		return "pytorch-zip"
 	case npy:
 		return "npz"
+	}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name
+	}
+	if keras.IsV3Archive(names) {
+		return keras.FormatV3
 	}
 	return "zip"
 }

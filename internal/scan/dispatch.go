@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,8 +12,15 @@ import (
 	"strings"
 
 	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/scan/configs"
+	"github.com/mlguard/mlguard/internal/scan/gguf"
+	"github.com/mlguard/mlguard/internal/scan/keras"
+	"github.com/mlguard/mlguard/internal/scan/modelfile"
 	"github.com/mlguard/mlguard/internal/scan/numpy"
+	"github.com/mlguard/mlguard/internal/scan/onnx"
 	"github.com/mlguard/mlguard/internal/scan/pickle"
+	"github.com/mlguard/mlguard/internal/scan/safetensors"
+	"github.com/mlguard/mlguard/internal/scan/tensorflow"
 	"github.com/mlguard/mlguard/internal/sniff"
 )
 
@@ -81,7 +89,7 @@ func (j *job) scan(n *node) {
 		j.incomplete(n, "the content could not be read", err)
 		return
 	}
-	s := sniff.Detect(head, complete, n.name, pickle.Plausible)
+	s := sniff.Detect(head, complete, n.name, func(h []byte, c bool) bool { return pickle.PlausibleSized(h, c, n.size) })
 	if n.forcePickle && s.Format != sniff.Pickle && s.Format != sniff.PyTorchLegacy {
 		s = sniff.Result{Format: sniff.Pickle}
 	}
@@ -101,11 +109,24 @@ func (j *job) scan(n *node) {
 		j.scanCompressed(n, s.Format)
 	case sniff.NumPy:
 		j.scanNumpy(n)
-	case sniff.Safetensors, sniff.GGUF, sniff.HDF5, sniff.TFLite:
-		j.setFormat(n, string(s.Format))
-		f := finding.New(finding.ScanUnsupported, s.Reason)
-		j.add(n, f)
+	case sniff.Safetensors:
+		j.scanFormat(n, "safetensors", safetensors.Scan)
+		if n.ra != nil && hasZipTail(n.ra, n.size) && n.depth < j.e.opt.Limits.MaxDepth {
+			// A polyglot: Python's zipfile reads a zip from its end, whatever
+			// comes first. What it would find is scanned too.
+			j.scanZip(&node{name: n.name, member: joinMember(n.member, "<zip appended to the safetensors data>"),
+				depth: n.depth + 1, size: n.size, ra: n.ra})
+		}
+	case sniff.GGUF:
+		j.scanFormat(n, "gguf", gguf.Scan)
+	case sniff.HDF5:
+		j.scanFormat(n, "hdf5", keras.ScanH5)
+	case sniff.TFLite:
+		j.scanFormat(n, "tflite", tensorflow.ScanTFLite)
 	default:
+		if j.scanByName(n, s, head) {
+			return
+		}
 		if s.Format == sniff.Unknown && n.ra != nil && hasZipTail(n.ra, n.size) {
 			// Junk before a zip: Python's zipfile (numpy.load, NpzFile) reads it from the end.
 			j.scanZip(n)
@@ -123,6 +144,67 @@ func (j *job) scan(n *node) {
 			j.format += "/" + string(s.Format)
 		}
 	}
+}
+
+// scanByName routes the formats that have no magic number: protobuf files
+// by their name (saved_model.pb, keras_metadata.pb) or, for ONNX, by a
+// plausibility check of the content, and the text configs that loaders
+// execute (Hugging Face config.json and tokenizer_config.json, Keras
+// configs, Hydra YAML, chat templates) by name and content. It reports
+// whether it took the node.
+func (j *job) scanByName(n *node, s sniff.Result, head []byte) bool {
+	base := strings.ToLower(baseName(n.name))
+	switch {
+	case base == "saved_model.pb":
+		j.scanFormat(n, "tf-savedmodel", tensorflow.ScanSavedModel)
+		return true
+	case base == "keras_metadata.pb":
+		j.scanFormat(n, "tf-keras-metadata", tensorflow.ScanKerasMetadata)
+		return true
+	case s.Format == sniff.Unknown && (path.Ext(base) == ".onnx" || onnx.Plausible(head)):
+		j.scanFormat(n, "onnx", onnx.Scan)
+		return true
+	case s.Format != sniff.Text && s.Format != sniff.Unknown:
+		return false
+	}
+	kind := configs.Kind(n.name, head)
+	if kind == "" && (path.Ext(base) == ".yaml" || path.Ext(base) == ".yml") && n.size > int64(len(head)) && n.size <= configs.MaxSize {
+		// A _target_ past the first few KiB still runs: look at the whole file.
+		if full, err := readNode(n, configs.MaxSize); err == nil {
+			kind = configs.Kind(n.name, full)
+		}
+	}
+	var scan formatScanner
+	switch kind {
+	case configs.KindKeras:
+		scan = withMember(keras.ScanConfigJSON)
+	case configs.KindHF, configs.KindTokenizer:
+		scan = withMember(configs.ScanJSONConfig)
+	case configs.KindHydraYAML:
+		scan = withMember(configs.ScanYAML)
+	case configs.KindChatTemplate:
+		scan = withMember(configs.ScanChatTemplate)
+	default:
+		return false
+	}
+	j.scanFormat(n, kind, scan)
+	return true
+}
+
+// withMember adapts the config scanners, which can name a member, to
+// formatScanner: the engine attaches the node's member itself.
+func withMember(f func(context.Context, io.ReaderAt, int64, modelfile.Options, string) (*modelfile.Report, error)) formatScanner {
+	return func(ctx context.Context, r io.ReaderAt, size int64, opt modelfile.Options) (*modelfile.Report, error) {
+		return f(ctx, r, size, opt, "")
+	}
+}
+
+// readNode reads a random-access node whole, at most limit bytes.
+func readNode(n *node, limit int64) ([]byte, error) {
+	if n.ra == nil || n.size < 0 || n.size > limit {
+		return nil, errors.New("not readable whole")
+	}
+	return io.ReadAll(io.NewSectionReader(n.ra, 0, n.size))
 }
 
 // hasZipTail reports whether an end of central directory record sits in the

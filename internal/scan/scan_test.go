@@ -400,7 +400,7 @@ func TestScan(t *testing.T) {
 		},
 		// ---- what is not a model ----
 		{
-			name: "unsupported model formats",
+			name: "truncated safetensors and GGUF headers fail closed",
 			files: func(t *testing.T) map[string]string {
 				return map[string]string{
 					"m.safetensors": "\x0e\x00\x00\x00\x00\x00\x00\x00{\"__meta\":{}}",
@@ -408,8 +408,8 @@ func TestScan(t *testing.T) {
 				}
 			},
 			want: []hit{
-				{finding.ScanUnsupported, "info", "m.gguf", ""},
-				{finding.ScanUnsupported, "info", "m.safetensors", ""},
+				{finding.ScanIncomplete, "high", "m.gguf", ""},
+				{finding.SafetensorsInvalidHeader, "high", "m.safetensors", ""},
 			},
 			formats: map[string]string{"m.gguf": "gguf", "m.safetensors": "safetensors"},
 		},

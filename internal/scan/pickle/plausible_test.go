@@ -104,3 +104,26 @@ func TestNotPlausible(t *testing.T) {
 		}
 	}
 }
+
+func TestPlausibleSized(t *testing.T) {
+	t.Parallel()
+	text := []byte("Benchmarks\n==========\n\n`fnv-plus` was benchmarked against several node modules")
+	lcov := []byte("TN:\nSF:/home/x/seedrandom.js\nFN:25,(anonymous_0)\n")
+	small := []byte("B\x03\x00\x00\x00abc.") // BINBYTES of 3 bytes, then STOP (no PROTO: odd but loadable)
+	tests := []struct {
+		name string
+		head []byte
+		size int64
+		want bool
+	}{
+		{"README starting with B", text, 4805, false},
+		{"lcov starting with TN:", lcov, 10055, false},
+		{"a real first string", small, int64(len(small)), true},
+		{"size unknown: as Plausible", text, -1, Plausible(text, false)},
+	}
+	for _, tt := range tests {
+		if got := PlausibleSized(tt.head, false, tt.size); got != tt.want {
+			t.Errorf("%s: PlausibleSized = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -194,6 +194,33 @@ func (m *vm) emitGlobals() {
 	}
 }
 
+// PlausibleSized is Plausible for content of a known size (-1 when
+// unknown): a first string that claims more bytes than the content holds
+// makes pickle.load fail before anything runs, so such content is not a
+// pickle. Text often starts that way: "Benchmarks" reads as BINBYTES of
+// 1.7 GB, "TN:" as BINSTRING.
+func PlausibleSized(head []byte, complete bool, size int64) bool {
+	if size >= 0 && len(head) > 0 {
+		var n int // bytes of the length field
+		switch head[0] {
+		case opBinString, opBinBytes, opBinUnicode:
+			n = 4
+		case opBinUnicode8, opBinBytes8, opByteArray8:
+			n = 8
+		}
+		if n > 0 && len(head) >= 1+n {
+			var claimed uint64
+			for i := n; i >= 1; i-- {
+				claimed = claimed<<8 | uint64(head[i])
+			}
+			if claimed > uint64(size) || uint64(1+n)+claimed > uint64(size) {
+				return false
+			}
+		}
+	}
+	return Plausible(head, complete)
+}
+
 // Plausible reports whether head, the first bytes of a file (all of it when
 // complete), decodes as a pickle: either it reaches STOP, or it runs out of
 // bytes only at the end of an incomplete head, after a few valid opcodes.

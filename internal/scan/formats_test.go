@@ -1,0 +1,97 @@
+package scan
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mlguard/mlguard/internal/finding"
+)
+
+// TestFormatsThroughTheEngine scans each format package's own fixtures
+// through the engine, under the names loaders give them: sniffing and
+// routing must reach the right scanner, benign files must give no finding at
+// all, and each malicious one its rule.
+func TestFormatsThroughTheEngine(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		src    string // under internal/scan
+		name   string // the file's name in the scanned folder
+		format string // the file's format, checked when set
+		rule   string // "" for a benign file
+	}{
+		{"safetensors/testdata/benign/dtypes.safetensors", "model.safetensors", "safetensors", ""},
+		{"safetensors/testdata/benign/subbyte.safetensors", "model.safetensors", "safetensors", ""},
+		{"safetensors/testdata/invalid/overlapping.safetensors", "model.safetensors", "safetensors", finding.SafetensorsInvalidOffsets},
+		{"safetensors/testdata/invalid/polyglot-zip.safetensors", "model.safetensors", "safetensors", finding.SafetensorsInvalidOffsets},
+		{"safetensors/testdata/invalid/polyglot-zip.safetensors", "model.safetensors", "safetensors", finding.PickleDangerousGlobal}, // the appended zip's pickle
+		{"../../testdata/models/benign/torch_state_dict.pt", "model.safetensors", "pytorch-zip", ""},                                 // named .safetensors, read as what it is
+		{"../../testdata/models/malicious/torch_reduce_os_system.pt", "model.safetensors", "pytorch-zip", finding.PickleDangerousGlobal},
+		{"gguf/testdata/benign/llama3-v3.gguf", "model.gguf", "gguf", ""},
+		{"gguf/testdata/benign/llama3-v3-big-endian.gguf", "model.gguf", "gguf", ""},
+		{"gguf/testdata/benign/chatml-v1.gguf", "model.gguf", "gguf", ""},
+		{"gguf/testdata/malicious/cve-2024-34359.gguf", "model.gguf", "gguf", finding.TemplateSandboxEscape},
+		{"onnx/testdata/benign_mlp.onnx", "model.onnx", "onnx", ""},
+		{"onnx/testdata/benign_control_flow.onnx", "model.bin", "onnx", ""}, // found by content, not the name
+		{"onnx/testdata/malicious_ext_traversal.onnx", "model.onnx", "onnx", finding.ONNXExternalDataPath},
+		{"onnx/testdata/malicious_custom_op.onnx", "model.onnx", "onnx", finding.ONNXCustomOperator},
+		{"tensorflow/testdata/benign_saved_model.pb", "saved_model.pb", "tf-savedmodel", ""},
+		{"tensorflow/testdata/benign_tf1_saved_model.pb", "saved_model.pb", "tf-savedmodel", ""},
+		{"tensorflow/testdata/malicious_pyfunc.pb", "saved_model.pb", "tf-savedmodel", finding.TensorFlowDangerousOp},
+		{"tensorflow/testdata/benign_keras_metadata.pb", "keras_metadata.pb", "tf-keras-metadata", ""},
+		{"tensorflow/testdata/malicious_keras_metadata.pb", "keras_metadata.pb", "tf-keras-metadata", finding.KerasLambdaLayer},
+		{"tensorflow/testdata/benign.tflite", "model.tflite", "tflite", ""},
+		{"tensorflow/testdata/malicious_custom_op.tflite", "model.tflite", "tflite", finding.TFLiteCustomOp},
+		{"keras/testdata/benign/keras2_functional.h5", "model.h5", "keras-h5", ""},
+		{"keras/testdata/malicious/keras2_lambda.h5", "model.h5", "keras-h5", finding.KerasLambdaLayer},
+		{"keras/testdata/benign/sequential.keras", "model.keras", "keras-v3", ""},
+		{"keras/testdata/malicious/lambda_os_system.keras", "model.keras", "keras-v3", finding.KerasLambdaLayer},
+		{"hdf5/testdata/weights_only.h5", "weights.h5", "hdf5", ""},
+		{"configs/testdata/benign/llama_config.json", "config.json", "hf-config", ""},
+		{"configs/testdata/benign/tokenizer_config.json", "tokenizer_config.json", "tokenizer-config", ""},
+		{"configs/testdata/malicious/auto_map_config.json", "config.json", "hf-config", finding.ConfigRemoteCode},
+		{"configs/testdata/malicious/chat_template.jinja", "chat_template.jinja", "chat-template", finding.TemplateSandboxEscape},
+		{"configs/testdata/benign/model_config.yaml", "model_config.yaml", "nemo-config", ""},
+		{"configs/testdata/malicious/hydra_targets.yaml", "train.yaml", "hydra-yaml", finding.ConfigHydraTarget},
+		{"configs/testdata/benign/asr_model.nemo", "asr.nemo", "", ""},
+		{"configs/testdata/malicious/asr_model_exec.nemo", "asr.nemo", "", finding.ConfigHydraTarget},
+	}
+	for _, tt := range tests {
+		t.Run(tt.src, func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile(filepath.FromSlash(tt.src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			p := filepath.Join(dir, tt.name)
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := New(Options{}).Scan(context.Background(), []string{p})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Files) != 1 {
+				t.Fatalf("files %+v, skipped %+v", rep.Files, rep.Skipped)
+			}
+			if tt.format != "" && rep.Files[0].Format != tt.format {
+				t.Errorf("format %q, want %q", rep.Files[0].Format, tt.format)
+			}
+			var rules []string
+			found := false
+			for _, f := range rep.Findings {
+				rules = append(rules, f.Rule+" "+f.Severity.String()+": "+f.Message)
+				found = found || f.Rule == tt.rule
+			}
+			switch {
+			case tt.rule == "" && len(rep.Findings) > 0:
+				t.Errorf("a benign file has findings:\n%s", strings.Join(rules, "\n"))
+			case tt.rule != "" && !found:
+				t.Errorf("want %s, got:\n%s", tt.rule, strings.Join(rules, "\n"))
+			}
+		})
+	}
+}

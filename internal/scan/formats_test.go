@@ -14,6 +14,17 @@ import (
 // through the engine, under the names loaders give them: sniffing and
 // routing must reach the right scanner, benign files must give no finding at
 // all, and each malicious one its rule.
+// wantFacts are the architecture and parameter count the engine must carry
+// from a format scanner to the file's entry (the JSON report's files[]).
+var wantFacts = map[string]struct {
+	arch   string
+	params int64
+}{
+	"gguf/testdata/benign/llama3-v3.gguf":            {"llama", 1216},
+	"safetensors/testdata/benign/dtypes.safetensors": {"llama", 162},
+	"onnx/testdata/benign_mlp.onnx":                  {"mlp (mlguard-gen 1)", 676},
+}
+
 func TestFormatsThroughTheEngine(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -79,6 +90,9 @@ func TestFormatsThroughTheEngine(t *testing.T) {
 			}
 			if tt.format != "" && rep.Files[0].Format != tt.format {
 				t.Errorf("format %q, want %q", rep.Files[0].Format, tt.format)
+			}
+			if want, ok := wantFacts[tt.src]; ok && (rep.Files[0].Architecture != want.arch || rep.Files[0].Parameters != want.params) {
+				t.Errorf("architecture %q, parameters %d; want %q, %d", rep.Files[0].Architecture, rep.Files[0].Parameters, want.arch, want.params)
 			}
 			var rules []string
 			found := false

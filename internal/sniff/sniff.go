@@ -37,7 +37,7 @@ const (
 	NumPy         Format = "numpy"
 )
 
-// Formats recognised as models that no scanner of this version reads yet.
+// Model formats with a magic number, read by their own scanners.
 const (
 	Safetensors Format = "safetensors"
 	GGUF        Format = "gguf"
@@ -114,15 +114,15 @@ func Detect(head []byte, complete bool, name string, plausible PicklePlausible) 
 	}
 	switch {
 	case bytes.HasPrefix(head, []byte("GGUF")):
-		return Result{Format: GGUF, Reason: "GGUF model: recognised, not scanned by this version"}
+		return Result{Format: GGUF, Reason: "GGUF model"}
 	case bytes.HasPrefix(head, []byte("\x89HDF\r\n\x1a\n")):
-		return Result{Format: HDF5, Reason: "HDF5 (Keras .h5) model: recognised, not scanned by this version"}
+		return Result{Format: HDF5, Reason: "HDF5 file (Keras .h5)"}
 	case len(head) >= 8 && bytes.Equal(head[4:8], []byte("TFL3")):
-		return Result{Format: TFLite, Reason: "TFLite model: recognised, not scanned by this version"}
+		return Result{Format: TFLite, Reason: "TFLite model"}
 	case isTar(head):
 		return Result{Format: Tar}
 	case isSafetensors(head):
-		return Result{Format: Safetensors, Reason: "safetensors model: recognised, not scanned by this version"}
+		return Result{Format: Safetensors, Reason: "safetensors model"}
 	}
 	// Compression formats with short or weak magic numbers come after the
 	// pickle check; the caller confirms them by decompressing.

@@ -17,10 +17,11 @@ const overheadTarget = 2 * time.Second
 
 // Pulls in testdata/prs.json.
 const (
-	prMalicious = 1 // a malicious and a benign model; an earlier mlguard comment to update
-	prBenign    = 2 // only a benign model changes (a malicious one sits unchanged on the base branch)
-	prTenFiles  = 3 // ten small benign models
-	prFixed     = 4 // only a benign model; an earlier mlguard comment reported findings that are now gone
+	prMalicious    = 1 // a malicious and a benign model; an earlier mlguard comment to update
+	prBenign       = 2 // only a benign model changes (a malicious one sits unchanged on the base branch)
+	prTenFiles     = 3 // ten small benign models
+	prFixed        = 4 // only a benign model; an earlier mlguard comment reported findings that are now gone
+	prOtherFormats = 5 // GGUF, Keras, ONNX, safetensors and a config: issue 4's formats
 )
 
 const (
@@ -617,5 +618,40 @@ func TestCIFindingsGone(t *testing.T) {
 		}
 	default:
 		t.Errorf("the earlier comment %d was neither updated nor deleted", prior)
+	}
+}
+
+// TestCIOtherFormats is issue 4's extension of the end-to-end test: a pull request that adds a GGUF model with a
+// malicious chat template, a Keras model with a Lambda layer, and benign ONNX, safetensors and config files. The
+// findings land on the right files, and the benign ones stay silent.
+func TestCIOtherFormats(t *testing.T) {
+	h := newHarness(t)
+	fx := loadFixtures(t)
+	p := fx.pull(t, prOtherFormats)
+	c := makeCheckout(t, p)
+	r := h.runCI(t, fx.Repository, p, c, runOpts{})
+	if r.code != 1 {
+		t.Errorf("exit code %d, want 1", r.code)
+	}
+	checkCommon(t, r, fx, p)
+	cr := checkRunOf(t, r)
+	if cr.Conclusion != "failure" {
+		t.Errorf("check run conclusion %q, want failure", cr.Conclusion)
+	}
+	for _, want := range []string{"models/chat.gguf", "models/classifier.keras"} {
+		if !cr.hasAnnotation(want, "failure") {
+			t.Errorf("no failure annotation on %s: %+v", want, cr.Annotations)
+		}
+	}
+	for _, clean := range []string{"models/mlp.onnx", "models/weights.safetensors", "models/config.json"} {
+		if cr.hasAnnotation(clean, "") {
+			t.Errorf("an annotation on the benign %s: %+v", clean, cr.Annotations)
+		}
+	}
+	results := checkSARIF(t, r)
+	for _, want := range []string{"models/chat.gguf template/sandbox-escape", "models/classifier.keras keras/lambda-layer"} {
+		if !results[want] {
+			t.Errorf("SARIF lacks %q; has %v", want, results)
+		}
 	}
 }

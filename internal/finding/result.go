@@ -46,6 +46,18 @@ type Result struct {
 	Files    []File    `json:"files"`
 	Skipped  []Skipped `json:"skipped"`
 	Findings []Finding `json:"findings"`
+	// Packages are the dependencies checked, each with its registry facts
+	// and findings (also listed in Findings).
+	Packages []Package `json:"packages"`
+}
+
+// Package is one dependency checked: its purl, how the change touched it,
+// what the registries said (unknown facts absent) and what was found.
+type Package struct {
+	PURL     string    `json:"purl"`
+	Change   string    `json:"change"`
+	Facts    any       `json:"facts"`
+	Findings []Finding `json:"findings"`
 }
 
 // Sort puts files, skipped entries and findings in a stable order: by path,

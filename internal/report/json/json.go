@@ -26,8 +26,7 @@ type document struct {
 	Files    []finding.File    `json:"files"`
 	Skipped  []finding.Skipped `json:"skipped"`
 	Findings []finding.Finding `json:"findings"`
-	// Packages is filled once manifests are scanned; until then it is always [].
-	Packages []json.RawMessage `json:"packages"`
+	Packages []finding.Package `json:"packages"`
 }
 
 // Write writes r to w as one JSON object.
@@ -42,7 +41,7 @@ func Write(w io.Writer, r *finding.Result, _ Options) error {
 		Files:    orEmpty(r.Files),
 		Skipped:  orEmpty(r.Skipped),
 		Findings: orEmpty(r.Findings),
-		Packages: []json.RawMessage{},
+		Packages: orEmpty(r.Packages),
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -1,0 +1,120 @@
+package manifest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"testing/fstest"
+
+	"github.com/google/osv-scalibr/extractor/filesystem"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/bunlock"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/packagelockjson"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/pnpmlock"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/yarnlock"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/python/pdmlock"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/python/pipfilelock"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/python/poetrylock"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/python/uvlock"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/rust/cargolock"
+
+	"github.com/mlguard/mlguard/internal/deps"
+)
+
+// The osv-scalibr extractors used, each by its own package (not scalibr's
+// catch-all list). All take a nil config.
+var (
+	scalibrPoetry      = poetrylock.New
+	scalibrPipfileLock = pipfilelock.New
+	scalibrUV          = uvlock.New
+	scalibrPDM         = pdmlock.New
+	scalibrPackageLock = packagelockjson.New
+	scalibrYarn        = yarnlock.New
+	scalibrPNPM        = pnpmlock.New
+	scalibrBun         = bunlock.New
+	scalibrCargo       = cargolock.New
+)
+
+// scalibrEcosystems maps scalibr's purl types to ours.
+var scalibrEcosystems = map[string]string{
+	"pypi":   deps.PyPI,
+	"npm":    deps.NPM,
+	"golang": deps.Go,
+	"cargo":  deps.Cargo,
+	"maven":  deps.Maven,
+}
+
+// scalibrParser runs one scalibr extractor on in-memory content. The
+// extractor sees a file system holding only this file, so it cannot read
+// anything else from the repository (package-lock.json looks for a sibling
+// npm-shrinkwrap.json and finds none).
+func scalibrParser[C any](newExtractor func(C) (filesystem.Extractor, error)) parser {
+	return func(ctx context.Context, p string, content []byte) ([]deps.Package, error) {
+		var zero C
+		ex, err := newExtractor(zero)
+		if err != nil {
+			return nil, fmt.Errorf("creating extractor: %w", err)
+		}
+		fsPath := strings.TrimPrefix(path.Clean("/"+strings.ReplaceAll(p, `\`, "/")), "/")
+		if !fs.ValidPath(fsPath) || fsPath == "." {
+			fsPath = path.Base(fsPath)
+		}
+		mfs := fstest.MapFS{fsPath: &fstest.MapFile{Data: content, Mode: 0o444}}
+		info, err := mfs.Stat(fsPath)
+		if err != nil {
+			return nil, fmt.Errorf("staging content: %w", err)
+		}
+		inv, err := ex.Extract(ctx, &filesystem.ScanInput{
+			FS:     mfs,
+			Path:   fsPath,
+			Root:   "/",
+			Info:   info,
+			Reader: bytes.NewReader(content),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", ex.Name(), err)
+		}
+		if len(inv.Packages) > MaxPackages {
+			return nil, errTooMany
+		}
+		type key struct{ eco, name, version string }
+		seen := map[key]bool{}
+		var out []deps.Package
+		for _, sp := range inv.Packages {
+			if sp == nil || sp.Name == "" {
+				continue
+			}
+			eco, ok := scalibrEcosystems[sp.PURLType]
+			if !ok {
+				continue
+			}
+			k := key{eco, sp.Name, sp.Version}
+			if seen[k] {
+				continue // the same version installed at several places in node_modules
+			}
+			seen[k] = true
+			pkg := deps.Package{Ecosystem: eco, Name: sp.Name, Version: sp.Version}
+			if d := sp.Location.Descriptor; d != nil && d.File != nil {
+				pkg.Line = d.File.LineNumber
+			}
+			if pkg.Version == "" {
+				pkg.Range = "*"
+			}
+			out = append(out, pkg)
+		}
+		sort.SliceStable(out, func(i, j int) bool {
+			a, b := out[i], out[j]
+			if a.Name != b.Name {
+				return a.Name < b.Name
+			}
+			if a.Version != b.Version {
+				return a.Version < b.Version
+			}
+			return a.Line < b.Line
+		})
+		return out, nil
+	}
+}

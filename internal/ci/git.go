@@ -179,6 +179,19 @@ func (g *Git) Show(ctx context.Context, rev, path string, max int64) ([]byte, er
 	return g.run(ctx, max, "cat-file", "blob", rev+":"+path)
 }
 
+// ShowMergeBase returns the file at path as the merge base of ref and HEAD
+// has it (mlguard ci --base), or ErrNotExist.
+func (g *Git) ShowMergeBase(ctx context.Context, ref, path string, max int64) ([]byte, error) {
+	if strings.HasPrefix(ref, "-") {
+		return nil, fmt.Errorf("bad ref %q", ref)
+	}
+	out, err := g.run(ctx, 1<<10, "merge-base", ref, "HEAD")
+	if err != nil {
+		return nil, err
+	}
+	return g.Show(ctx, strings.TrimSpace(string(out)), path, max)
+}
+
 // Head reads the commit checked out in dir from .git itself, without the
 // git binary: a detached HEAD's id, or the commit its branch points at
 // (loose or packed ref). It returns "" when that cannot be read.

@@ -150,7 +150,22 @@ func runLocalCI(ctx context.Context, cfg ciConfig, filter *ci.Filter, threshold 
 		ch = &ci.Changes{Files: files, Reason: "the files changed since " + cfg.base}
 	}
 	log.Info("scanning", "scope", ch.Reason)
-	res, err := scanChanges(ctx, wd, ch, filter, threshold, cfg.jobs, cfg.format != "text" || cfg.SARIFFile != "", log)
+	var base baseReader
+	if cfg.base != "" {
+		git := ci.NewGit(wd)
+		base = func(ctx context.Context, p string) ([]byte, error) {
+			return git.ShowMergeBase(ctx, cfg.base, p, ci.MaxBaseFile)
+		}
+	}
+	g, err := gathererFor(cfg.Inputs, os.Getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
+		return ExitError
+	}
+	check := func(paths []string) ([]finding.Package, []finding.Finding) {
+		return checkDependencies(ctx, wd, paths, base, g, time.Now(), log)
+	}
+	res, err := scanChanges(ctx, wd, ch, filter, threshold, cfg.jobs, cfg.format != "text" || cfg.SARIFFile != "", check, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
 		return ExitError
@@ -200,7 +215,23 @@ func runGitHubActions(ctx context.Context, cfg ciConfig, filter *ci.Filter, thre
 				"Check out ref ${{ github.event.pull_request.head.sha }} before mlguard (it never runs what it scans; make sure no later step does either). Files missing from the checkout are reported as scan/incomplete.")
 		}
 	}
-	res, err := scanChanges(ctx, g.Workspace, ch, filter, threshold, cfg.jobs, true, log)
+	if cfg.CacheDir != "" && !filepath.IsAbs(cfg.CacheDir) {
+		cfg.CacheDir = filepath.Join(g.Workspace, cfg.CacheDir)
+	}
+	reg, err := gathererFor(cfg.Inputs, getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
+		return ExitError
+	}
+	var base baseReader
+	if commit := ch.Base; commit != "" {
+		bf := &ci.BaseFiles{GitHub: g, Client: client, Git: ci.NewGit(g.Workspace), Commit: commit}
+		base = bf.Read
+	}
+	check := func(paths []string) ([]finding.Package, []finding.Finding) {
+		return checkDependencies(ctx, g.Workspace, paths, base, reg, time.Now(), log)
+	}
+	res, err := scanChanges(ctx, g.Workspace, ch, filter, threshold, cfg.jobs, true, check, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
 		return ExitError
@@ -328,7 +359,10 @@ func incompleteMessage(reason string) string {
 // mlguard refuses) is a scan/incomplete finding: passing it silently would
 // let a model through, e.g. on a pull_request_target job that checked out
 // the base branch.
-func scanChanges(ctx context.Context, workspace string, ch *ci.Changes, filter *ci.Filter, threshold finding.Severity, jobs int, hash bool, log *slog.Logger) (*finding.Result, error) {
+// depsCheck checks the dependencies among the selected files (nil: none).
+type depsCheck func(paths []string) ([]finding.Package, []finding.Finding)
+
+func scanChanges(ctx context.Context, workspace string, ch *ci.Changes, filter *ci.Filter, threshold finding.Severity, jobs int, hash bool, checkDeps depsCheck, log *slog.Logger) (*finding.Result, error) {
 	paths, skipped, err := ci.Select(workspace, ch, filter)
 	if err != nil {
 		return nil, err
@@ -379,6 +413,12 @@ func scanChanges(ctx context.Context, workspace string, ch *ci.Changes, filter *
 		Files:    nonNil(rep.Files),
 		Skipped:  nonNil(append(skipped, rep.Skipped...)),
 		Findings: nonNil(append(missing, rep.Findings...)),
+		Packages: []finding.Package{},
+	}
+	if checkDeps != nil {
+		pkgs, fs := checkDeps(paths)
+		res.Packages = nonNil(pkgs)
+		res.Findings = append(res.Findings, fs...)
 	}
 	res.Sort()
 	res.Decide(threshold)

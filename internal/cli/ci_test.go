@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -32,6 +34,7 @@ type fakeGitHub struct {
 	comments []map[string]any             // existing issue comments
 	status   map[string]int               // "POST /repos/o/r/check-runs" -> status
 	header   map[string]map[string]string // route -> headers sent with its status
+	base     map[string]string            // files as the base commit has them (contents API)
 	mu       sync.Mutex
 	requests []fakeRequest
 }
@@ -80,6 +83,16 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case route == "POST /repos/o/r/issues/7/comments":
 		w.WriteHeader(http.StatusCreated)
 		_, _ = w.Write([]byte(`{"id": 99, "body": "x"}`))
+	case strings.HasPrefix(route, "GET /repos/o/r/contents/"):
+		if body, ok := f.base[strings.TrimPrefix(r.URL.Path, "/repos/o/r/contents/")]; ok && r.URL.Query().Get("ref") == ciBaseSHA {
+			_ = json.NewEncoder(w).Encode(map[string]any{"type": "file", "encoding": "base64", "size": len(body),
+				"name": path.Base(r.URL.Path), "path": strings.TrimPrefix(r.URL.Path, "/repos/o/r/contents/"),
+				"content": base64.StdEncoding.EncodeToString([]byte(body))})
+			return
+		}
+		// The base of a changed file: new.
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"message":"Not Found"}`))
 	case strings.HasPrefix(route, "PATCH /repos/o/r/issues/comments/"):
 		_, _ = w.Write([]byte(`{"id": 98, "body": "x"}`))
 	default:
@@ -142,6 +155,9 @@ func runActionIn(t *testing.T, ws, api string, files map[string]string, vars map
 		"GITHUB_OUTPUT": filepath.Join(cmds, "set_output"), "GITHUB_STEP_SUMMARY": filepath.Join(cmds, "step_summary"),
 		"INPUT_GITHUB-TOKEN": "s3cret-token", "INPUT_FAIL-ON": "high", "INPUT_SARIF-FILE": "mlguard.sarif",
 		"INPUT_COMMENT": "true", "INPUT_CHECK-RUN": "true",
+		// No registry is reachable in unit tests.
+		"MLGUARD_PYPI_URL": "http://127.0.0.1:1", "MLGUARD_NPM_URL": "http://127.0.0.1:1", "MLGUARD_GOPROXY": "http://127.0.0.1:1",
+		"MLGUARD_OSV_URL": "http://127.0.0.1:1", "MLGUARD_DEPSDEV_URL": "http://127.0.0.1:1", "MLGUARD_HF_URL": "http://127.0.0.1:1",
 	}
 	for k, v := range vars {
 		env[k] = v
@@ -605,5 +621,40 @@ func TestCIRateLimitedWarning(t *testing.T) {
 	}
 	if strings.Contains(r.stdout, "lacks") || strings.Count(r.stdout, "rate limit") < 2 {
 		t.Errorf("the warning does not say the API rate limit was hit:\n%s", r.stdout)
+	}
+}
+
+// TestCIDependencies: a pull request that changes requirements.txt. The base
+// comes from the contents API (the checkout is shallow); only what the
+// change added or changed is looked up, and a typosquat fails the run.
+func TestCIDependencies(t *testing.T) {
+	t.Parallel()
+	reg := fakeRegistry(t)
+	fake := &fakeGitHub{t: t, files: []string{"requirements.txt"}, base: map[string]string{
+		"requirements.txt": "requests==2.31.0\nnumpy==1.26.4\n",
+	}}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	dir := t.TempDir()
+	req := filepath.Join(dir, "requirements.txt")
+	if err := os.WriteFile(req, []byte("requests==2.32.0\nnumpy==1.26.4\nreqeusts==1.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runAction(t, srv.URL, map[string]string{"requirements.txt": req}, map[string]string{
+		"MLGUARD_PYPI_URL": reg.URL, "MLGUARD_OSV_URL": reg.URL, "MLGUARD_DEPSDEV_URL": reg.URL,
+	})
+	if r.code != ExitFail {
+		t.Fatalf("exit %d, want 1 (a typosquat)\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"file=requirements.txt,line=3", "package/typosquat", "package/vulnerable", "CVE-2024-35195"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "pkg:pypi/numpy") {
+		t.Errorf("the unchanged numpy was checked:\n%s", r.stdout)
+	}
+	if n := len(fake.find("GET", "/repos/o/r/contents/requirements.txt")); n != 1 {
+		t.Errorf("%d contents requests for the base, want 1", n)
 	}
 }

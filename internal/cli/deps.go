@@ -1,0 +1,176 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mlguard/mlguard/internal/ci"
+	"github.com/mlguard/mlguard/internal/deps"
+	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/health"
+	"github.com/mlguard/mlguard/internal/manifest"
+	"github.com/mlguard/mlguard/internal/registry"
+	"github.com/mlguard/mlguard/internal/registry/gather"
+)
+
+// maxManifest bounds a manifest read from the checkout.
+const maxManifest = 16 << 20
+
+// registryJobs is how many packages are looked up at once.
+const registryJobs = 16
+
+// baseReader reads a file as the change's base had it; ci.ErrNotExist when
+// the file is new. nil when there is no base: every package is added.
+type baseReader func(ctx context.Context, path string) ([]byte, error)
+
+// hasModelRefs reports whether a file can name Hugging Face models or
+// datasets that a loader downloads.
+func hasModelRefs(p string) bool {
+	base := strings.ToLower(path.Base(p))
+	return strings.HasSuffix(base, ".py") || base == "config.json" || base == "adapter_config.json" || base == "readme.md"
+}
+
+// checkDependencies reads the manifests and model references among the
+// changed files, compares them with the base, and checks the health of the
+// packages added or changed. g is nil offline: only the checks that need no
+// registry run.
+func checkDependencies(ctx context.Context, workspace string, files []string, base baseReader, g *gather.Gatherer, now time.Time, log *slog.Logger) ([]finding.Package, []finding.Finding) {
+	var changes []deps.Change
+	var problems []finding.Finding
+	for _, p := range files {
+		isManifest, isRefs := manifest.Detect(p), hasModelRefs(p)
+		if !isManifest && !isRefs {
+			continue
+		}
+		head, err := readBounded(filepath.Join(workspace, filepath.FromSlash(p)), maxManifest)
+		if err != nil {
+			f := finding.New(finding.ScanIncomplete, "the dependency manifest could not be read: "+err.Error())
+			f.Path = p
+			problems = append(problems, f)
+			continue
+		}
+		var old []byte
+		if base != nil {
+			old, err = base(ctx, p)
+			if err != nil && !errors.Is(err, ci.ErrNotExist) {
+				log.Warn("the base version of a manifest could not be read; every package in it is checked", "path", p, "err", err)
+			}
+		}
+		parse := func(content []byte) ([]deps.Package, error) {
+			var pkgs []deps.Package
+			if isManifest {
+				ps, err := manifest.Parse(ctx, p, content)
+				if err != nil && !errors.Is(err, manifest.ErrUnsupported) {
+					return nil, err
+				}
+				pkgs = append(pkgs, ps...)
+			}
+			if isRefs {
+				pkgs = append(pkgs, manifest.ModelRefs(p, content)...)
+			}
+			return pkgs, nil
+		}
+		headPkgs, err := parse(head)
+		if err != nil {
+			f := finding.New(finding.ScanIncomplete, "the dependency manifest could not be parsed: "+err.Error())
+			f.Path = p
+			problems = append(problems, f)
+			continue
+		}
+		var basePkgs []deps.Package
+		if old != nil {
+			basePkgs, _ = parse(old) // an unreadable base: everything counts as added
+		}
+		for _, c := range manifest.Diff(basePkgs, headPkgs) {
+			if c.Kind != deps.Removed {
+				changes = append(changes, c)
+			}
+		}
+	}
+	if len(changes) == 0 {
+		return nil, problems
+	}
+	facts := make([]*registry.Facts, len(changes))
+	if g != nil {
+		eg, gctx := errgroup.WithContext(ctx)
+		eg.SetLimit(registryJobs)
+		var mu sync.Mutex
+		for i, c := range changes {
+			if c.Ecosystem == manifest.Conda {
+				continue // no registry client for conda channels yet
+			}
+			eg.Go(func() error {
+				f, err := g.Facts(gctx, c.Package)
+				if err != nil {
+					mu.Lock()
+					log.Info("some registry facts are unknown", "package", c.PURL(), "err", err)
+					mu.Unlock()
+				}
+				facts[i] = f
+				return nil
+			})
+		}
+		_ = eg.Wait()
+	}
+	th := health.DefaultThresholds()
+	var pkgs []finding.Package
+	var all []finding.Finding
+	for i, c := range changes {
+		var hf *health.Facts
+		if facts[i] != nil {
+			hf = health.FromRegistry(facts[i], c.Pinned())
+		}
+		fs := health.Check(c, hf, th, now)
+		pkgs = append(pkgs, finding.Package{PURL: c.PURL(), Change: c.Kind, Facts: orEmptyFacts(facts[i]), Findings: nonNil(fs)})
+		all = append(all, fs...)
+	}
+	return pkgs, append(problems, all...)
+}
+
+// readBounded reads a regular file of at most limit bytes.
+func readBounded(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("larger than %d bytes", limit)
+	}
+	return b, nil
+}
+
+// gathererFor builds the registry clients from the inputs and MLGUARD_*
+// variables, or returns nil offline.
+func gathererFor(in ci.Inputs, getenv func(string) string) (*gather.Gatherer, error) {
+	if in.Offline {
+		return nil, nil
+	}
+	pick := func(input, env string) string {
+		if input != "" {
+			return input
+		}
+		return getenv(env)
+	}
+	return gather.New(gather.Config{
+		PyPIURL: pick(in.PyPIURL, "MLGUARD_PYPI_URL"), NPMURL: pick(in.NPMURL, "MLGUARD_NPM_URL"),
+		GoProxyURL: getenv("MLGUARD_GOPROXY"), OSVURL: pick(in.OSVURL, "MLGUARD_OSV_URL"),
+		DepsDevURL: pick(in.DepsDevURL, "MLGUARD_DEPSDEV_URL"), HFURL: pick(in.HFURL, "MLGUARD_HF_URL"),
+		CacheDir: pick(in.CacheDir, "MLGUARD_CACHE_DIR"),
+	})
+}

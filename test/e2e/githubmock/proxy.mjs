@@ -153,7 +153,10 @@ function main() {
         res.writeHead(fault.status, { 'content-type': 'application/json; charset=utf-8', ...(fault.headers ?? {}) }).end(payload);
         return;
       }
-      const up = http.request({ host: '127.0.0.1', port: opts.upstream, method: req.method, path: req.url, headers }, (ur) => {
+      // GitHub's {path} in /repos/{owner}/{repo}/contents/{path} spans several segments (models/config.json);
+      // Prism matches one segment per parameter, so the slashes inside it are encoded for Prism only.
+      const upstreamPath = req.url.replace(/^(\/repos\/[^/]+\/[^/]+\/contents\/)([^?]+)/, (_, pre, rest) => pre + rest.split('/').join('%2F'));
+      const up = http.request({ host: '127.0.0.1', port: opts.upstream, method: req.method, path: upstreamPath, headers }, (ur) => {
         entry.status = ur.statusCode;
         if (ur.statusCode >= 400) {
           collect(ur, MAX_BODY, (rbody) => {

@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/mlguard/mlguard/internal/ci"
 	"github.com/mlguard/mlguard/internal/finding"
 	jsonreport "github.com/mlguard/mlguard/internal/report/json"
 	"github.com/mlguard/mlguard/internal/report/sarif"
@@ -114,6 +116,8 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var f scanFlags
 	fs.StringVar(&f.failOn, "fail-on", "high", "lowest severity that fails the run: critical, high, medium, low or info")
 	f.register(fs, "output format: text, json or sarif")
+	offline := fs.Bool("offline", false, "ask no registry about the dependencies found (only pinning and typosquats are checked)")
+	cacheDir := fs.String("cache-dir", os.Getenv("MLGUARD_CACHE_DIR"), "keep registry answers in `DIR` (24 h)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: mlguard scan [flags] PATH...\n\nScans model files and folders; exit 0 passes, 1 fails, 2 is an error.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -156,6 +160,17 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Files:    nonNil(rep.Files),
 		Skipped:  nonNil(rep.Skipped),
 		Findings: nonNil(rep.Findings),
+		Packages: []finding.Package{},
+	}
+	if manifests := findManifests(paths); len(manifests) > 0 {
+		g, err := gathererFor(ci.Inputs{Offline: *offline, CacheDir: *cacheDir}, os.Getenv)
+		if err != nil {
+			fmt.Fprintf(stderr, "mlguard scan: %v\n", err)
+			return ExitError
+		}
+		pkgs, fs := checkDependencies(ctx, "", manifests, nil, g, time.Now(), logger)
+		res.Packages = nonNil(pkgs)
+		res.Findings = append(res.Findings, fs...)
 	}
 	res.Sort()
 	res.Decide(threshold)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path"
@@ -136,6 +137,36 @@ func checkDependencies(ctx context.Context, workspace string, files []string, ba
 		all = append(all, fs...)
 	}
 	return pkgs, append(problems, all...)
+}
+
+// installedDirs hold other projects' manifests (installed dependencies, not
+// the project's own): findManifests does not descend into them.
+var installedDirs = map[string]bool{".git": true, "node_modules": true, ".venv": true, "venv": true, "site-packages": true, "vendor": true, "__pycache__": true}
+
+// findManifests lists the dependency manifests and files with model
+// references under the scanned paths (mlguard scan), as display paths.
+func findManifests(roots []string) []string {
+	var out []string
+	for _, root := range roots {
+		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil
+			}
+			if d.IsDir() {
+				if p != root && installedDirs[d.Name()] {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if d.Type().IsRegular() {
+				if slash := filepath.ToSlash(p); manifest.Detect(slash) || hasModelRefs(slash) {
+					out = append(out, slash)
+				}
+			}
+			return nil
+		})
+	}
+	return out
 }
 
 // readBounded reads a regular file of at most limit bytes.

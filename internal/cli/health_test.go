@@ -109,3 +109,29 @@ func TestHealthUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestScanReadsManifests: mlguard scan checks the dependencies in the
+// manifests it finds, and skips installed ones (node_modules, .venv).
+func TestScanReadsManifests(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.WriteFile(dir+"/requirements.txt", []byte("reqeusts==1.0\nnumpy==1.26.4\n"), 0o644))
+	must(os.MkdirAll(dir+"/node_modules/x", 0o755))
+	must(os.WriteFile(dir+"/node_modules/x/package.json", []byte(`{"dependencies":{"crossenv":"1.0.0"}}`), 0o644))
+	code, out, stderr := run(t, "scan", "--offline", "--format", "json", dir)
+	if code != ExitFail {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+	if !strings.Contains(out, `"purl": "pkg:pypi/reqeusts@1.0"`) || !strings.Contains(out, "package/typosquat") {
+		t.Errorf("the typosquat in requirements.txt was not reported:\n%s", out)
+	}
+	if strings.Contains(out, "crossenv") {
+		t.Errorf("an installed package's manifest was read:\n%s", out)
+	}
+}

@@ -21,6 +21,7 @@ const (
 	prBenign       = 2 // only a benign model changes (a malicious one sits unchanged on the base branch)
 	prTenFiles     = 3 // ten small benign models
 	prFixed        = 4 // only a benign model; an earlier mlguard comment reported findings that are now gone
+	prDependencies = 6 // requirements.txt gains a typosquat: issue 5
 	prOtherFormats = 5 // GGUF, Keras, ONNX, safetensors and a config: issue 4's formats
 )
 
@@ -653,5 +654,32 @@ func TestCIOtherFormats(t *testing.T) {
 		if !results[want] {
 			t.Errorf("SARIF lacks %q; has %v", want, results)
 		}
+	}
+}
+
+// TestCIDependencies is issue 5's extension: a pull request that adds a typosquatted package to requirements.txt.
+// The base version of the manifest is read through the contents API (the checkout is shallow), the registries
+// know nothing (facts unknown), and the typosquat fails the run on the manifest's line.
+func TestCIDependencies(t *testing.T) {
+	h := newHarness(t)
+	fx := loadFixtures(t)
+	p := fx.pull(t, prDependencies)
+	c := makeCheckout(t, p)
+	r := h.runCI(t, fx.Repository, p, c, runOpts{})
+	if r.code != 1 {
+		t.Errorf("exit code %d, want 1", r.code)
+	}
+	checkCommon(t, r, fx, p)
+	if r.find("GET", "/repos/"+fx.Repository+"/contents/requirements.txt") == nil {
+		t.Errorf("the base of requirements.txt was not read through the contents API")
+	}
+	found := false
+	for _, a := range workflowCommands(r.stdout, "error") {
+		if a.props["file"] == "requirements.txt" && strings.Contains(a.line, "package/typosquat") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no ::error annotation for the typosquat on requirements.txt:\n%s", truncate(r.stdout, 4000))
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,7 +61,18 @@ func TestMain(m *testing.M) {
 	if os.Getenv(envAPI) != "" && os.Getenv(envImage) == "" {
 		mlguard, buildErr = buildBinary()
 	}
+	// Package registries, OSV, deps.dev and the Hub: a stand-in that knows no
+	// package, so facts are unknown and only the checks that need no
+	// registry (pinning, typosquats) find anything. No test reaches the
+	// public services.
+	registries := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"message":"not found"}`))
+	}))
+	registryURL = registries.URL
 	code := m.Run()
+	registries.Close()
 	if tmpFolder != "" {
 		os.RemoveAll(tmpFolder)
 	}
@@ -85,6 +97,9 @@ func buildBinary() (string, error) {
 	}
 	return bin, nil
 }
+
+// registryURL is the registries' stand-in (TestMain).
+var registryURL string
 
 // harness is one configured way of running `mlguard ci` against the mock.
 type harness struct {
@@ -449,6 +464,8 @@ func (h *harness) runCI(t *testing.T, repo string, p *pull, c *checkout, o runOp
 		"GITHUB_TRIGGERING_ACTOR": "octocat", "GITHUB_RETENTION_DAYS": "90",
 		"GITHUB_OUTPUT": fc + "/" + outName, "GITHUB_STEP_SUMMARY": fc + "/" + summaryName,
 		"GITHUB_ENV": fc + "/set_env_" + id, "GITHUB_PATH": fc + "/add_path_" + id, "GITHUB_STATE": fc + "/save_state_" + id,
+		"MLGUARD_PYPI_URL": registryURL, "MLGUARD_NPM_URL": registryURL, "MLGUARD_GOPROXY": registryURL,
+		"MLGUARD_OSV_URL": registryURL, "MLGUARD_DEPSDEV_URL": registryURL, "MLGUARD_HF_URL": registryURL,
 	}
 	for name, def := range actionInputs(t) {
 		env["INPUT_"+strings.ToUpper(name)] = strings.ReplaceAll(def, "${{ github.token }}", token)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -168,9 +167,9 @@ func (j *job) scanByName(n *node, s sniff.Result, head []byte) bool {
 		return false
 	}
 	kind := configs.Kind(n.name, head)
-	if kind == "" && (path.Ext(base) == ".yaml" || path.Ext(base) == ".yml") && n.size > int64(len(head)) && n.size <= configs.MaxSize {
+	if kind == "" && (path.Ext(base) == ".yaml" || path.Ext(base) == ".yml") && n.ra != nil && n.size > int64(len(head)) {
 		// A _target_ past the first few KiB still runs: look at the whole file.
-		if full, err := readNode(n, configs.MaxSize); err == nil {
+		if full, err := modelfile.ReadAll(n.ra, n.size, configs.MaxSize); err == nil {
 			kind = configs.Kind(n.name, full)
 		}
 	}
@@ -220,14 +219,6 @@ func withMember(f func(context.Context, io.ReaderAt, int64, modelfile.Options, s
 	return func(ctx context.Context, r io.ReaderAt, size int64, opt modelfile.Options) (*modelfile.Report, error) {
 		return f(ctx, r, size, opt, "")
 	}
-}
-
-// readNode reads a random-access node whole, at most limit bytes.
-func readNode(n *node, limit int64) ([]byte, error) {
-	if n.ra == nil || n.size < 0 || n.size > limit {
-		return nil, errors.New("not readable whole")
-	}
-	return io.ReadAll(io.NewSectionReader(n.ra, 0, n.size))
 }
 
 // hasZipTail reports whether an end of central directory record sits in the

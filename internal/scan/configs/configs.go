@@ -10,8 +10,6 @@ package configs
 
 import (
 	"bytes"
-	"fmt"
-	"io"
 	"path"
 	"strings"
 
@@ -122,25 +120,6 @@ func yamlMarkers(head []byte) bool {
 		}
 	}
 	return false
-}
-
-// readAll reads r (size bytes, or to the end when size < 0) up to limit.
-func readAll(r io.ReaderAt, size, limit int64) ([]byte, error) {
-	if size > limit {
-		return nil, fmt.Errorf("the file is %d bytes, more than the %d this scanner reads", size, limit)
-	}
-	n := size
-	if n < 0 {
-		n = limit + 1
-	}
-	b, err := io.ReadAll(io.NewSectionReader(r, 0, n))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("the file is more than the %d bytes this scanner reads", limit)
-	}
-	return b, nil
 }
 
 func incomplete(member, msg string, err error) finding.Finding {

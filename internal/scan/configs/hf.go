@@ -32,7 +32,7 @@ const (
 // "chat_template" (or "chat_template:<name>") below it. Size may be -1 when
 // unknown.
 func ScanJSONConfig(ctx context.Context, r io.ReaderAt, size int64, opt modelfile.Options, member string) (*modelfile.Report, error) {
-	b, err := readAll(r, size, MaxSize)
+	b, err := modelfile.ReadAll(r, size, MaxSize)
 	if err != nil {
 		return &modelfile.Report{Format: FormatJSON, Findings: []finding.Finding{incomplete(member, "the JSON config could not be read", err)}}, nil
 	}
@@ -334,7 +334,7 @@ func sanitize(s string) string {
 // transformers 4.50 and later write instead of the tokenizer_config.json key.
 func ScanChatTemplate(ctx context.Context, r io.ReaderAt, size int64, opt modelfile.Options, member string) (*modelfile.Report, error) {
 	rep := &modelfile.Report{Format: "chat-template"}
-	b, err := readAll(r, size, MaxSize)
+	b, err := modelfile.ReadAll(r, size, MaxSize)
 	if err != nil {
 		rep.Findings = append(rep.Findings, incomplete(member, "the chat template could not be read", err))
 		return rep, nil

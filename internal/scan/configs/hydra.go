@@ -60,7 +60,7 @@ var targetGadgets = []string{"hydra.utils", "hydra._internal", "hydra.core", "om
 // -1 when unknown.
 func ScanYAML(ctx context.Context, r io.ReaderAt, size int64, opt modelfile.Options, member string) (*modelfile.Report, error) {
 	rep := &modelfile.Report{Format: FormatHydra}
-	b, err := readAll(r, size, MaxYAML)
+	b, err := modelfile.ReadAll(r, size, MaxYAML)
 	if err != nil {
 		rep.Findings = append(rep.Findings, incomplete(member, "the YAML config could not be read", err))
 		return rep, nil

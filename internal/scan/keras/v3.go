@@ -44,31 +44,12 @@ func IsV3Archive(names []string) bool {
 	return config && other
 }
 
-// readAll reads r (size bytes, or to the end when size < 0) up to limit.
-func readAll(r io.ReaderAt, size, limit int64) ([]byte, error) {
-	if size > limit {
-		return nil, fmt.Errorf("%d bytes is more than the %d this scanner reads", size, limit)
-	}
-	n := size
-	if n < 0 {
-		n = limit + 1
-	}
-	b, err := io.ReadAll(io.NewSectionReader(r, 0, n))
-	if err != nil {
-		return b, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("more than the %d bytes this scanner reads", limit)
-	}
-	return b, nil
-}
-
 // ScanConfigJSON scans the config.json of a .keras archive (or any Keras
 // model config JSON, such as model.to_json() output): the report's Format
 // is "keras-v3" and its findings have Member set to member (pass "" when
 // the caller attaches the member itself). Size may be -1 when unknown.
 func ScanConfigJSON(ctx context.Context, r io.ReaderAt, size int64, opt modelfile.Options, member string) (*modelfile.Report, error) {
-	b, err := readAll(r, size, MaxConfig)
+	b, err := modelfile.ReadAll(r, size, MaxConfig)
 	if err != nil {
 		rep := &modelfile.Report{Format: FormatV3}
 		f := finding.New(finding.ScanIncomplete, "the Keras config could not be read: "+err.Error())
@@ -115,7 +96,7 @@ func ReadMetadata(b []byte) (Metadata, error) {
 // so a file that needs it is not what it claims).
 func ScanMetadataJSON(ctx context.Context, r io.ReaderAt, size int64, opt modelfile.Options, member string) (*modelfile.Report, error) {
 	rep := &modelfile.Report{Format: FormatV3}
-	b, err := readAll(r, size, maxMetadata)
+	b, err := modelfile.ReadAll(r, size, maxMetadata)
 	if err == nil {
 		_, err = ReadMetadata(b)
 	}

@@ -7,6 +7,7 @@ package modelfile
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"github.com/mlguard/mlguard/internal/finding"
@@ -38,4 +39,25 @@ type Report struct {
 	Parameters int64
 	// Findings, each with Path empty.
 	Findings []finding.Finding
+}
+
+// ReadAll reads the content of r (size bytes, or to the end when size < 0)
+// for a scanner that needs it whole, refusing more than limit bytes before
+// reading them.
+func ReadAll(r io.ReaderAt, size, limit int64) ([]byte, error) {
+	if size > limit {
+		return nil, fmt.Errorf("the file is %d bytes, more than the %d this scanner reads", size, limit)
+	}
+	n := size
+	if n < 0 {
+		n = limit + 1
+	}
+	b, err := io.ReadAll(io.NewSectionReader(r, 0, n))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("the file is more than the %d bytes this scanner reads", limit)
+	}
+	return b, nil
 }

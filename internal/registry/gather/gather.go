@@ -46,48 +46,30 @@ type Gatherer struct {
 // New builds the clients.
 func New(cfg Config) (*Gatherer, error) {
 	ttl := cmp.Or(cfg.TTL, DefaultTTL)
-	open := func(name string) (*cache.Cache, error) { return cache.Open(cfg.CacheDir, name, ttl) }
-	g := &Gatherer{primary: map[string]registry.Source{}}
-	type mk func(string, *http.Client, *cache.Cache, ...httpx.Option) (registry.Source, error)
-	for _, c := range []struct {
-		name, eco, base string
-		new             mk
-	}{
-		{"pypi", deps.PyPI, cmp.Or(cfg.PyPIURL, registry.DefaultPyPIURL), func(b string, h *http.Client, c *cache.Cache, o ...httpx.Option) (registry.Source, error) {
-			return pypi.New(b, h, c, o...)
-		}},
-		{"npm", deps.NPM, cmp.Or(cfg.NPMURL, registry.DefaultNPMURL), func(b string, h *http.Client, c *cache.Cache, o ...httpx.Option) (registry.Source, error) {
-			return npm.New(b, h, c, o...)
-		}},
-		{"goproxy", deps.Go, cmp.Or(cfg.GoProxyURL, registry.DefaultGoProxyURL), func(b string, h *http.Client, c *cache.Cache, o ...httpx.Option) (registry.Source, error) {
-			return goproxy.New(b, h, c, o...)
-		}},
-		{"hf", deps.HuggingFace, cmp.Or(cfg.HFURL, registry.DefaultHFURL), func(b string, h *http.Client, c *cache.Cache, o ...httpx.Option) (registry.Source, error) {
-			return hf.New(b, h, c, o...)
-		}},
-		{"osv", "osv", cmp.Or(cfg.OSVURL, registry.DefaultOSVURL), func(b string, h *http.Client, c *cache.Cache, o ...httpx.Option) (registry.Source, error) {
-			return osv.New(b, h, c, o...)
-		}},
-		{"depsdev", "depsdev", cmp.Or(cfg.DepsDevURL, registry.DefaultDepsDevURL), func(b string, h *http.Client, c *cache.Cache, o ...httpx.Option) (registry.Source, error) {
-			return depsdev.New(b, h, c, o...)
-		}},
-	} {
-		ch, err := open(c.name)
+	caches := map[string]*cache.Cache{}
+	for _, name := range []string{"pypi", "npm", "goproxy", "hf", "osv", "depsdev"} {
+		c, err := cache.Open(cfg.CacheDir, name, ttl)
 		if err != nil {
-			return nil, fmt.Errorf("opening the %s cache: %w", c.name, err)
+			return nil, fmt.Errorf("opening the %s cache: %w", name, err)
 		}
-		src, err := c.new(c.base, cfg.HTTPClient, ch, cfg.Options...)
-		if err != nil {
-			return nil, err
-		}
-		switch c.eco {
-		case "osv":
-			g.osv = src
-		case "depsdev":
-			g.depsdev = src
-		default:
-			g.primary[c.eco] = src
-		}
+		caches[name] = c
+	}
+	hc, o := cfg.HTTPClient, cfg.Options
+	var errs []error
+	keep := func(src registry.Source, err error) registry.Source {
+		errs = append(errs, err)
+		return src
+	}
+	g := &Gatherer{primary: map[string]registry.Source{
+		deps.PyPI:        keep(pypi.New(cmp.Or(cfg.PyPIURL, registry.DefaultPyPIURL), hc, caches["pypi"], o...)),
+		deps.NPM:         keep(npm.New(cmp.Or(cfg.NPMURL, registry.DefaultNPMURL), hc, caches["npm"], o...)),
+		deps.Go:          keep(goproxy.New(cmp.Or(cfg.GoProxyURL, registry.DefaultGoProxyURL), hc, caches["goproxy"], o...)),
+		deps.HuggingFace: keep(hf.New(cmp.Or(cfg.HFURL, registry.DefaultHFURL), hc, caches["hf"], o...)),
+	}}
+	g.osv = keep(osv.New(cmp.Or(cfg.OSVURL, registry.DefaultOSVURL), hc, caches["osv"], o...))
+	g.depsdev = keep(depsdev.New(cmp.Or(cfg.DepsDevURL, registry.DefaultDepsDevURL), hc, caches["depsdev"], o...))
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return g, nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mlguard/mlguard/internal/finding"
 	"github.com/mlguard/mlguard/internal/scan/configs/pyjson"
+	"github.com/mlguard/mlguard/internal/scan/modelfile"
 )
 
 // Kinds of config Kind recognises.
@@ -126,24 +127,12 @@ func incomplete(member, msg string, err error) finding.Finding {
 	f := finding.New(finding.ScanIncomplete, msg)
 	f.Member = member
 	if err != nil {
-		f.Evidence = clip(err.Error(), maxEvidence)
+		f.Evidence = modelfile.Clip(err.Error(), maxEvidence)
 	}
 	return f
 }
 
 const maxEvidence = 300
-
-// clip shortens s to at most n bytes on a rune boundary, marking the cut.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && s[cut]&0xC0 == 0x80 {
-		cut--
-	}
-	return s[:cut] + "…"
-}
 
 func joinMember(a, b string) string {
 	switch {

@@ -89,7 +89,7 @@ func hfFormat(o *pyjson.Object) (format, arch string) {
 	if arch == "" {
 		arch, _ = o.String("_class_name") // diffusers model_index.json
 	}
-	return format, clip(arch, 120)
+	return format, modelfile.Clip(arch, 120)
 }
 
 type hfScan struct {
@@ -203,9 +203,9 @@ func remoteCode(c codeRef, what string, classes []string, evidence string) findi
 	}
 	switch {
 	case c.Malformed:
-		msg = fmt.Sprintf("%s to %q, a reference transformers cannot split into a file and a class; other loaders may read it differently", what, clip(c.Repo+"--"+c.Module+"."+c.Class, 120))
+		msg = fmt.Sprintf("%s to %q, a reference transformers cannot split into a file and a class; other loaders may read it differently", what, modelfile.Clip(c.Repo+"--"+c.Module+"."+c.Class, 120))
 		if c.Repo == "" {
-			msg = fmt.Sprintf("%s to %q, a reference transformers cannot split into a file and a class; other loaders may read it differently", what, clip(c.Module+"."+c.Class, 120))
+			msg = fmt.Sprintf("%s to %q, a reference transformers cannot split into a file and a class; other loaders may read it differently", what, modelfile.Clip(c.Module+"."+c.Class, 120))
 		}
 	case c.Repo != "":
 		sev = finding.Critical
@@ -215,7 +215,7 @@ func remoteCode(c codeRef, what string, classes []string, evidence string) findi
 	}
 	f := finding.New(finding.ConfigRemoteCode, msg)
 	f.Severity = sev
-	f.Evidence = clip(evidence, maxEvidence)
+	f.Evidence = modelfile.Clip(evidence, maxEvidence)
 	return f
 }
 
@@ -326,7 +326,7 @@ func sanitize(s string) string {
 		}
 		return r
 	}, s)
-	return clip(s, 80)
+	return modelfile.Clip(s, 80)
 }
 
 // ScanChatTemplate scans a chat template stored as its own file

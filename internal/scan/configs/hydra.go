@@ -130,7 +130,7 @@ func (s *yamlScan) emit(rule string, sev finding.Severity, msg, evidence string,
 	f.Severity = sev
 	f.Member = s.member
 	f.Line = line
-	f.Evidence = clip(evidence, maxEvidence)
+	f.Evidence = modelfile.Clip(evidence, maxEvidence)
 	s.index[key] = len(s.findings)
 	s.findings = append(s.findings, f)
 	s.counts = append(s.counts, 1)
@@ -163,7 +163,7 @@ func (s *yamlScan) modelTarget(doc *yaml.Node) (format, arch string) {
 				format = FormatNemo
 			}
 			if i := strings.LastIndexByte(t, '.'); i >= 0 && validDotted(t) {
-				return format, clip(t[i+1:], 120)
+				return format, modelfile.Clip(t[i+1:], 120)
 			}
 		}
 	}
@@ -281,7 +281,7 @@ func (s *yamlScan) walk(n *yaml.Node, at string, depth int) {
 }
 
 func joinPath(a, b string) string {
-	b = clip(b, 80)
+	b = modelfile.Clip(b, 80)
 	if a == "" {
 		return b
 	}
@@ -344,7 +344,7 @@ func (s *yamlScan) target(m *yaml.Node, key, raw string, line int, at string) {
 	}
 	sev, why := classifyTarget(resolved)
 	if computed {
-		sev, why = finding.Medium, "the target is computed when the config is loaded ("+clip(t, 80)+"), so what it names cannot be checked here"
+		sev, why = finding.Medium, "the target is computed when the config is loaded ("+modelfile.Clip(t, 80)+"), so what it names cannot be checked here"
 	}
 	if sev == finding.Info {
 		return
@@ -572,7 +572,7 @@ func flatten(n *yaml.Node, limit int) string {
 		}
 	}
 	rec(n, 0)
-	return clip(b.String(), limit)
+	return modelfile.Clip(b.String(), limit)
 }
 
 func quoteIfNeeded(s string) string {
@@ -582,7 +582,7 @@ func quoteIfNeeded(s string) string {
 	return s
 }
 
-func quote(s string) string { return strconv.Quote(clip(s, 120)) }
+func quote(s string) string { return strconv.Quote(modelfile.Clip(s, 120)) }
 
 // validDotted reports whether s is a dotted Python name.
 func validDotted(s string) bool {

@@ -83,10 +83,10 @@ func architecture(v any) string {
 	cfg, _ := o.Object("config")
 	if cfg != nil {
 		if name, _ := cfg.String("name"); name != "" && name != cn {
-			return clip(cn+" ("+name+")", 120)
+			return modelfile.Clip(cn+" ("+name+")", 120)
 		}
 	}
-	return clip(cn, 120)
+	return modelfile.Clip(cn, 120)
 }
 
 type walker struct {
@@ -134,7 +134,7 @@ func (w *walker) emit(rule string, sev finding.Severity, msg, evidence string, a
 	f := finding.New(rule, msg)
 	f.Severity = sev
 	f.Member = w.member
-	f.Evidence = clip(evidence, maxEvidence)
+	f.Evidence = modelfile.Clip(evidence, maxEvidence)
 	if at != nil && w.lines != nil {
 		f.Line = w.lines.Line(at.Offset)
 		if w.exact {
@@ -149,7 +149,7 @@ func (w *walker) emit(rule string, sev finding.Severity, msg, evidence string, a
 func (w *walker) incomplete(msg, evidence string) {
 	f := finding.New(finding.ScanIncomplete, msg)
 	f.Member = w.member
-	f.Evidence = clip(evidence, maxEvidence)
+	f.Evidence = modelfile.Clip(evidence, maxEvidence)
 	w.findings = append(w.findings, f)
 	w.counts = append(w.counts, 1)
 }
@@ -247,9 +247,9 @@ func layerLabel(o *pyjson.Object, cn string) string {
 		name, _ = o.String("name")
 	}
 	if name == "" {
-		return clip(cn, 80)
+		return modelfile.Clip(cn, 80)
 	}
-	return fmt.Sprintf("%s %q", clip(cn, 80), clip(name, 80))
+	return fmt.Sprintf("%s %q", modelfile.Clip(cn, 80), modelfile.Clip(name, 80))
 }
 
 // classify looks at one object that has a class_name.
@@ -312,7 +312,7 @@ func (w *walker) classify(o *pyjson.Object, cn, key string) {
 			path, _ := cfg.String("filepath")
 			w.reported[path] = true
 			w.emit(finding.KerasRemoteFetch, finding.High,
-				fmt.Sprintf("%s loads the TensorFlow SavedModel at %q when the model is loaded; that model is outside this file and was not scanned", w.labelOf(o, cn), clip(path, 200)),
+				fmt.Sprintf("%s loads the TensorFlow SavedModel at %q when the model is loaded; that model is outside this file and was not scanned", w.labelOf(o, cn), modelfile.Clip(path, 200)),
 				"filepath: "+path, o, "")
 		}
 	}
@@ -408,16 +408,16 @@ func (w *walker) str(s, key string) {
 		}
 		if key == "vocabulary" || key == "vocabulary_file" || key == "vocab_file" {
 			w.emit(finding.KerasRemoteFetch, sev,
-				fmt.Sprintf("%s: the loader %s its vocabulary from %q, outside the model file (CVE-2025-12058)", w.where(key), what, clip(s, 200)), key+": "+s, w.cur, "")
+				fmt.Sprintf("%s: the loader %s its vocabulary from %q, outside the model file (CVE-2025-12058)", w.where(key), what, modelfile.Clip(s, 200)), key+": "+s, w.cur, "")
 			return
 		}
 		w.emit(finding.KerasRemoteFetch, sev,
-			fmt.Sprintf("%s: the loader %s %q, outside the model file", w.where(key), what, clip(s, 200)), key+": "+s, w.cur, "")
+			fmt.Sprintf("%s: the loader %s %q, outside the model file", w.where(key), what, modelfile.Clip(s, 200)), key+": "+s, w.cur, "")
 		return
 	}
 	if isURL(s) {
 		w.emit(finding.KerasRemoteFetch, finding.Medium,
-			fmt.Sprintf("%s holds the URL %q; a config has no reason to name one unless something fetches it", w.where(key), clip(s, 200)), s, w.cur, "")
+			fmt.Sprintf("%s holds the URL %q; a config has no reason to name one unless something fetches it", w.where(key), modelfile.Clip(s, 200)), s, w.cur, "")
 	}
 }
 
@@ -624,7 +624,7 @@ func (w *walker) bytecode(label, what, code string, defaults any, module string,
 		msg += "; " + strings.Join(notes, "; ")
 	}
 	if evidence == "" {
-		evidence = clip(code, 120)
+		evidence = modelfile.Clip(code, 120)
 	}
 	w.emit(finding.KerasLambdaLayer, sev, msg, evidence, at, "")
 }
@@ -705,7 +705,7 @@ func (w *walker) torchModule(o, cfg *pyjson.Object) {
 		b, err := base64.StdEncoding.DecodeString(clean)
 		if err != nil {
 			if b, err = lenientBase64(clean); err != nil {
-				w.emit(finding.ScanIncomplete, finding.High, label+": the embedded torch module is not valid base64, so it could not be scanned", clip(x, 80), o, "")
+				w.emit(finding.ScanIncomplete, finding.High, label+": the embedded torch module is not valid base64, so it could not be scanned", modelfile.Clip(x, 80), o, "")
 				return
 			}
 		}
@@ -757,7 +757,7 @@ func sanitizeName(s string) string {
 		}
 		return r
 	}, s)
-	return clip(s, 80)
+	return modelfile.Clip(s, 80)
 }
 
 func stringsIn(v any, max int) []string {
@@ -788,7 +788,7 @@ func containsAny(s string, frags []string) bool {
 	return slices.ContainsFunc(frags, func(f string) bool { return strings.Contains(s, f) })
 }
 
-func quote(s string) string { return fmt.Sprintf("%q", clip(s, 120)) }
+func quote(s string) string { return fmt.Sprintf("%q", modelfile.Clip(s, 120)) }
 
 func quoteList(list []string) string {
 	var b strings.Builder
@@ -805,16 +805,3 @@ func quoteList(list []string) string {
 	return b.String()
 }
 
-// clip shortens s to at most n bytes on a rune boundary, marking the cut.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -61,3 +61,40 @@ func ReadAll(r io.ReaderAt, size, limit int64) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// Clip shortens text taken from a file to at most n bytes, on a rune
+// boundary, marking the cut, for a finding's message or evidence.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// MulSat multiplies non-negative counts (tensor dimensions), saturating at
+// the largest int64 instead of overflowing.
+func MulSat(a, b int64) int64 {
+	if a == 0 || b == 0 {
+		return 0
+	}
+	if a > (1<<63-1)/b {
+		return 1<<63 - 1
+	}
+	return a * b
+}
+
+// AddSat adds non-negative counts, saturating at the largest int64.
+func AddSat(a, b int64) int64 {
+	if a > 1<<63-1-b {
+		return 1<<63 - 1
+	}
+	return a + b
+}
+
+// ClipText is Clip at the 200 bytes a name or location taken from a file
+// gets in a message.
+func ClipText(s string) string { return Clip(s, 200) }

@@ -20,7 +20,6 @@ import (
 	"path"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/mlguard/mlguard/internal/finding"
 	"github.com/mlguard/mlguard/internal/scan/modelfile"
@@ -225,7 +224,7 @@ func (s *scanner) node(m pb.Msg, where string) {
 		case f.Num == 7 && f.Type == pb.Bytes:
 			domain = s.str(f, maxName)
 		case f.Num == 5 && f.Type == pb.Bytes:
-			s.attribute(s.r.Sub(f), fmt.Sprintf("%s node %q", clip(op), clip(name)), where)
+			s.attribute(s.r.Sub(f), fmt.Sprintf("%s node %q", modelfile.ClipText(op), modelfile.ClipText(name)), where)
 		}
 	}
 	if off >= 0 {
@@ -240,7 +239,7 @@ func (s *scanner) attribute(m pb.Msg, owner, where string) {
 	var f pb.Field
 	var attr string
 	sub := func() string {
-		return fmt.Sprintf("attribute %q of %s in %s", clip(attr), owner, where)
+		return fmt.Sprintf("attribute %q of %s in %s", modelfile.ClipText(attr), owner, where)
 	}
 	for m.Next(&f) {
 		switch {
@@ -261,7 +260,7 @@ func (s *scanner) function(m pb.Msg) {
 	var f pb.Field
 	var name, domain string
 	for m.Next(&f) {
-		where := fmt.Sprintf("function %q", clip(name))
+		where := fmt.Sprintf("function %q", modelfile.ClipText(name))
 		switch {
 		case f.Num == 1 && f.Type == pb.Bytes:
 			name = s.str(f, maxName)
@@ -291,7 +290,7 @@ func (s *scanner) tensor(m pb.Msg, where string, initializer bool) {
 					ok = false
 					return false
 				}
-				count = mulSat(count, int64(d))
+				count = modelfile.MulSat(count, int64(d))
 				return true
 			})
 		case f.Num == 8 && f.Type == pb.Bytes:
@@ -301,7 +300,7 @@ func (s *scanner) tensor(m pb.Msg, where string, initializer bool) {
 		}
 	}
 	if initializer && ok {
-		s.params = addSat(s.params, count)
+		s.params = modelfile.AddSat(s.params, count)
 	}
 }
 
@@ -341,8 +340,8 @@ func (s *scanner) externalData(m pb.Msg, off int64, tensor, where string) {
 		tensor = "(unnamed)"
 	}
 	if !full {
-		f := finding.New(finding.ScanIncomplete, fmt.Sprintf("tensor %q in %s names an external data location longer than %d bytes, which was not checked", clip(tensor), where, maxLocation))
-		f.Offset, f.Evidence = off, fmt.Sprintf("location: %q", clip(value))
+		f := finding.New(finding.ScanIncomplete, fmt.Sprintf("tensor %q in %s names an external data location longer than %d bytes, which was not checked", modelfile.ClipText(tensor), where, maxLocation))
+		f.Offset, f.Evidence = off, fmt.Sprintf("location: %q", modelfile.ClipText(value))
 		s.longLoc = append(s.longLoc, f)
 		return
 	}
@@ -420,18 +419,18 @@ func (s *scanner) findings() []finding.Finding {
 		}
 		f := finding.New(finding.ONNXCustomOperator, fmt.Sprintf(
 			"%d node(s) use operator(s) %s of domain %q, which neither ONNX nor ONNX Runtime implements (first in %s): running the model needs a custom operator library, native code loaded by the application",
-			n, list(ops, len(ops)), clip(d), u.where))
+			n, list(ops, len(ops)), modelfile.ClipText(d), u.where))
 		f.Offset = u.first
-		f.Evidence = fmt.Sprintf("%q: %s", clip(d), list(ops, len(ops)))
+		f.Evidence = fmt.Sprintf("%q: %s", modelfile.ClipText(d), list(ops, len(ops)))
 		out = append(out, f)
 	}
 	for _, loc := range s.locOrder {
 		u := s.locations[loc]
 		f := finding.New(finding.ONNXExternalDataPath, fmt.Sprintf(
 			"tensor(s) %s (first in %s) load external data from %q, which %s: loading the model reads that file",
-			list(u.tensors, u.count), u.where, clip(loc), u.risk))
+			list(u.tensors, u.count), u.where, modelfile.ClipText(loc), u.risk))
 		f.Offset = u.first
-		f.Evidence = fmt.Sprintf("location: %q", clip(loc))
+		f.Evidence = fmt.Sprintf("location: %q", modelfile.ClipText(loc))
 		out = append(out, f)
 	}
 	return append(out, s.longLoc...)
@@ -441,11 +440,11 @@ func (s *scanner) architecture() string {
 	prod := strings.TrimSpace(s.producer + " " + s.producerVersion)
 	switch {
 	case s.graphName != "" && prod != "":
-		return clip(s.graphName + " (" + prod + ")")
+		return modelfile.ClipText(s.graphName + " (" + prod + ")")
 	case s.graphName != "":
-		return clip(s.graphName)
+		return modelfile.ClipText(s.graphName)
 	}
-	return clip(prod)
+	return modelfile.ClipText(prod)
 }
 
 // list quotes up to maxListed names of total, saying how many more there are.
@@ -458,40 +457,10 @@ func list(names []string, total int) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "%q", clip(n))
+		fmt.Fprintf(&b, "%q", modelfile.ClipText(n))
 	}
 	if shown := min(len(names), maxListed); total > shown {
 		fmt.Fprintf(&b, " and %d more", total-shown)
 	}
 	return b.String()
-}
-
-// clip bounds a string taken from the file for a message.
-func clip(s string) string {
-	const n = 200
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func mulSat(a, b int64) int64 {
-	if a == 0 || b == 0 {
-		return 0
-	}
-	if a > (1<<63-1)/b {
-		return 1<<63 - 1
-	}
-	return a * b
-}
-
-func addSat(a, b int64) int64 {
-	if a > 1<<63-1-b {
-		return 1<<63 - 1
-	}
-	return a + b
 }

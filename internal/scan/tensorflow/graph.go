@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/scan/modelfile"
 	pb "github.com/mlguard/mlguard/internal/scan/protobuf"
 )
 
@@ -273,7 +274,7 @@ func (c *checker) node(g *graph, n *nodeDef, where string, constant func(i int) 
 			if isConst, val := pathOf(i); isConst {
 				fixed = true
 				if val != "" {
-					evidence = fmt.Sprintf("path %q", clip(val))
+					evidence = fmt.Sprintf("path %q", modelfile.ClipText(val))
 				}
 			}
 		}
@@ -288,11 +289,11 @@ func (c *checker) node(g *graph, n *nodeDef, where string, constant func(i int) 
 	default:
 		for _, i := range risk.inputs {
 			if isConst, val := pathOf(i); isConst && val != "" {
-				evidence = fmt.Sprintf("path %q", clip(val))
+				evidence = fmt.Sprintf("path %q", modelfile.ClipText(val))
 			}
 		}
 		if a, ok := n.attrs["memory_region_name"]; ok && a.s != "" {
-			evidence = fmt.Sprintf("memory_region_name=%q", clip(a.s))
+			evidence = fmt.Sprintf("memory_region_name=%q", modelfile.ClipText(a.s))
 		}
 	}
 	key := n.op + "\x00" + where
@@ -314,9 +315,9 @@ func (c *checker) findings() []finding.Finding {
 	}
 	for _, key := range c.order {
 		f := c.found[key]
-		nodes := fmt.Sprintf("node %q", clip(f.first.name))
+		nodes := fmt.Sprintf("node %q", modelfile.ClipText(f.first.name))
 		if f.count > 1 {
-			nodes = fmt.Sprintf("%d nodes, first %q,", f.count, clip(f.first.name))
+			nodes = fmt.Sprintf("%d nodes, first %q,", f.count, modelfile.ClipText(f.first.name))
 		}
 		msg := fmt.Sprintf("%s (%s in %s) %s", f.op, nodes, f.where, f.risk.what)
 		if f.evidence != "" {

@@ -79,7 +79,7 @@ func ScanKerasMetadata(ctx context.Context, r io.ReaderAt, size int64, opt model
 			continue
 		}
 		if !full {
-			fd := finding.New(finding.ScanIncomplete, fmt.Sprintf("the metadata of Keras object %q is larger than %d bytes and was not examined", clip(path), maxMetadata))
+			fd := finding.New(finding.ScanIncomplete, fmt.Sprintf("the metadata of Keras object %q is larger than %d bytes and was not examined", modelfile.ClipText(path), maxMetadata))
 			fd.Offset = metaField.Start
 			rep.Findings = append(rep.Findings, fd)
 			continue
@@ -122,7 +122,7 @@ func (l *layer) effective() (name, fn, kind string) {
 	case "lambda":
 		kind = "Python bytecode (a serialized lambda)"
 	case "raw":
-		kind = "a reference to the Python function " + clip(c.fnName)
+		kind = "a reference to the Python function " + modelfile.ClipText(c.fnName)
 	default:
 		kind = cmpOr(c.fnKind, "a function")
 	}
@@ -142,13 +142,13 @@ func (k *kerasScan) node(path, meta string, off int64, rep *modelfile.Report) {
 		}
 	}
 	if err != nil {
-		fd := finding.New(finding.ScanIncomplete, fmt.Sprintf("the metadata of Keras object %q is not valid JSON; the rest of it was not examined", clip(path)))
+		fd := finding.New(finding.ScanIncomplete, fmt.Sprintf("the metadata of Keras object %q is not valid JSON; the rest of it was not examined", modelfile.ClipText(path)))
 		fd.Offset, fd.Evidence = off, err.Error()
 		rep.Findings = append(rep.Findings, fd)
 		return
 	}
 	if path == "root" && top != nil && k.arch == "" {
-		k.arch = clip(top.class)
+		k.arch = modelfile.ClipText(top.class)
 	}
 }
 
@@ -161,11 +161,11 @@ func (k *kerasScan) layer(path string, l *layer, off int64) {
 			return
 		}
 		k.seen[key] = true
-		f := finding.New(finding.KerasLambdaLayer, fmt.Sprintf("Keras Lambda layer %q (in %q) holds %s, which tf.keras rebuilds and runs when the SavedModel is loaded as a Keras model", clip(name), clip(path), kind))
+		f := finding.New(finding.KerasLambdaLayer, fmt.Sprintf("Keras Lambda layer %q (in %q) holds %s, which tf.keras rebuilds and runs when the SavedModel is loaded as a Keras model", modelfile.ClipText(name), modelfile.ClipText(path), kind))
 		f.Offset = off
-		f.Evidence = fmt.Sprintf("Lambda %q", clip(name))
+		f.Evidence = fmt.Sprintf("Lambda %q", modelfile.ClipText(name))
 		if fn != "" {
-			f.Evidence += fmt.Sprintf(": %q", clip(fn))
+			f.Evidence += fmt.Sprintf(": %q", modelfile.ClipText(fn))
 		}
 		k.findings = append(k.findings, f)
 	case "TFOpLambda":
@@ -176,10 +176,10 @@ func (k *kerasScan) layer(path string, l *layer, off int64) {
 		}
 		k.seen[key] = true
 		risk := dangerousOps[op]
-		f := finding.New(finding.KerasTFOpLambda, fmt.Sprintf("Keras TFOpLambda layer %q (in %q) calls tf.%s, which %s", clip(name), clip(path), clip(short), risk.what))
+		f := finding.New(finding.KerasTFOpLambda, fmt.Sprintf("Keras TFOpLambda layer %q (in %q) calls tf.%s, which %s", modelfile.ClipText(name), modelfile.ClipText(path), modelfile.ClipText(short), risk.what))
 		f.Severity = max(f.Severity, risk.sev)
 		f.Offset = off
-		f.Evidence = fmt.Sprintf("TFOpLambda %q: tf.%s", clip(name), clip(short))
+		f.Evidence = fmt.Sprintf("TFOpLambda %q: tf.%s", modelfile.ClipText(name), modelfile.ClipText(short))
 		k.findings = append(k.findings, f)
 	}
 }
@@ -298,10 +298,10 @@ func (w *jsonWalker) function(depth int) (kind, name string, err error) {
 		if l.config != nil {
 			name = cmpOr(l.config.name, name)
 		}
-		return "a reference to the function " + clip(cmpOr(name, l.class)), name, nil
+		return "a reference to the function " + modelfile.ClipText(cmpOr(name, l.class)), name, nil
 	}
 	if s, ok := t.(string); ok {
-		return "a reference to the function " + clip(s), s, nil
+		return "a reference to the function " + modelfile.ClipText(s), s, nil
 	}
 	return "a function", "", nil
 }

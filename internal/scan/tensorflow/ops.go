@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/scan/modelfile"
 )
 
 // check says when an operation of the table is reported.
@@ -139,12 +140,12 @@ func (o opRisk) triggered(n *nodeDef) (bool, string) {
 	switch o.check {
 	case fileStream:
 		s := n.attrs["output_stream"].s
-		return strings.HasPrefix(s, "file://"), fmt.Sprintf("output_stream=%q", clip(s))
+		return strings.HasPrefix(s, "file://"), fmt.Sprintf("output_stream=%q", modelfile.ClipText(s))
 	case debugURLs:
 		var urls []string
 		for _, u := range n.attrs["debug_urls"].list {
 			if u != "" {
-				urls = append(urls, fmt.Sprintf("%q", clip(u)))
+				urls = append(urls, fmt.Sprintf("%q", modelfile.ClipText(u)))
 			}
 		}
 		return len(urls) > 0, "debug_urls=" + strings.Join(urls, ",")

@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"unicode/utf8"
 
 	"github.com/mlguard/mlguard/internal/finding"
 	"github.com/mlguard/mlguard/internal/scan/modelfile"
@@ -202,7 +201,7 @@ func (s *savedModel) functionDef(m pb.Msg) *graph {
 			s.keep(g, readNodeDef(s.r, s.r.Sub(f), f.Off))
 		}
 	}
-	g.where = fmt.Sprintf("function %q", clip(name))
+	g.where = fmt.Sprintf("function %q", modelfile.ClipText(name))
 	return g
 }
 
@@ -244,39 +243,9 @@ func variableParams(g *graph) int64 {
 				count = 0
 				break
 			}
-			count = mulSat(count, d)
+			count = modelfile.MulSat(count, d)
 		}
-		total = addSat(total, count)
+		total = modelfile.AddSat(total, count)
 	}
 	return total
-}
-
-// clip bounds a string taken from the file for a message.
-func clip(s string) string {
-	const n = 200
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func mulSat(a, b int64) int64 {
-	if a == 0 || b == 0 {
-		return 0
-	}
-	if a > (1<<63-1)/b {
-		return 1<<63 - 1
-	}
-	return a * b
-}
-
-func addSat(a, b int64) int64 {
-	if a > 1<<63-1-b {
-		return 1<<63 - 1
-	}
-	return a + b
 }

@@ -216,10 +216,10 @@ func (t *tfliteScan) tensorParams(tt table) {
 			if d < 0 {
 				return
 			}
-			count = mulSat(count, d)
+			count = modelfile.MulSat(count, d)
 		}
 	}
-	t.params = addSat(t.params, count)
+	t.params = modelfile.AddSat(t.params, count)
 }
 
 // nonEmpty reports whether buffer k holds data: Buffer data 0 ([ubyte]),
@@ -266,7 +266,7 @@ func (t *tfliteScan) bufferBytes(k uint32, max int64) []byte {
 // custom_options 5, large_custom_options_offset 9 and _size 10.
 func (t *tfliteScan) flex(op table, custom string, subgraph, tensorsStart, tensorsN int64) {
 	b := t.b
-	where := fmt.Sprintf("flex operator %q of subgraph %d", clip(custom), subgraph)
+	where := fmt.Sprintf("flex operator %q of subgraph %d", modelfile.ClipText(custom), subgraph)
 	var opts []byte
 	if start, n, ok := b.vector(op, 5, 1); ok && n <= maxCustomOptions {
 		opts = bytes.Clone(b.bytes(start, int(n)))
@@ -372,7 +372,7 @@ func (t *tfliteScan) metadataName(m table) string {
 			return ""
 		}
 		s, _ := mb.str(mt, 0, maxName)
-		return clip(s)
+		return modelfile.ClipText(s)
 	}
 	return ""
 }
@@ -381,7 +381,7 @@ func (t *tfliteScan) customFindings() []finding.Finding {
 	var out []finding.Finding
 	for _, name := range t.customOrder {
 		u := t.custom[name]
-		label := fmt.Sprintf("%q", clip(name))
+		label := fmt.Sprintf("%q", modelfile.ClipText(name))
 		if name == "" {
 			label = "with an empty name"
 		}
@@ -389,7 +389,7 @@ func (t *tfliteScan) customFindings() []finding.Finding {
 			"custom operator %s (%d operator(s)) is not built into TensorFlow Lite: the interpreter runs it only with a native op resolver that the application registers",
 			label, u.count))
 		f.Offset = u.first
-		f.Evidence = fmt.Sprintf("custom_code: %q", clip(name))
+		f.Evidence = fmt.Sprintf("custom_code: %q", modelfile.ClipText(name))
 		out = append(out, f)
 	}
 	return append(out, t.check.extra...)

@@ -804,4 +804,3 @@ func quoteList(list []string) string {
 	}
 	return b.String()
 }
-

@@ -20,11 +20,39 @@ type File struct {
 	Format string `json:"format"`
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256,omitempty"`
-	// Architecture and Parameters are the model's, where its format says
-	// them (GGUF general.architecture, the shapes of safetensors or ONNX
-	// tensors); empty and 0 otherwise.
+	// ModelInfo is what the file's format says about the model; its fields
+	// appear in JSON next to the file's own.
+	ModelInfo
+}
+
+// ModelInfo is what a model file's headers say about the model, for the
+// report and the ML-BOM's model card. Every field is empty where the format
+// does not say it.
+type ModelInfo struct {
+	// Architecture: GGUF general.architecture, a Keras model's class, the
+	// ONNX graph name, a config's model class...
 	Architecture string `json:"architecture,omitempty"`
-	Parameters   int64  `json:"parameters,omitempty"`
+	// Parameters counts the weights, from the tensor shapes.
+	Parameters int64 `json:"parameters,omitempty"`
+	// DType is the element type holding most of the parameters, spelled as
+	// the format spells it ("BF16", "F16", "Q4_K", "FLOAT", "float32").
+	DType string `json:"dtype,omitempty"`
+	// Producer is the tool that wrote the file, with its version when given
+	// ("pytorch 2.3.0" from ONNX producer_name and producer_version).
+	Producer string `json:"producer,omitempty"`
+	// Inputs and Outputs are the graph's, where the format declares them
+	// (ONNX graph inputs that are not initializers, and outputs).
+	Inputs  []Tensor `json:"inputs,omitempty"`
+	Outputs []Tensor `json:"outputs,omitempty"`
+}
+
+// Tensor is one declared graph input or output.
+type Tensor struct {
+	Name  string `json:"name"`
+	DType string `json:"dtype,omitempty"` // "FLOAT", "INT64"...
+	// Shape has one entry per dimension: a number, a symbolic name
+	// ("batch"), or "?" when unknown. nil when the rank is unknown.
+	Shape []string `json:"shape,omitempty"`
 }
 
 // Skipped is a file that was looked at and is not a model (text, image, source).

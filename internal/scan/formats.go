@@ -31,7 +31,7 @@ func (j *job) scanFormat(n *node, label string, scan formatScanner) {
 	j.setFormat(n, label)
 	if rep != nil {
 		if n.depth == 0 || n.wrapped {
-			j.arch, j.params = rep.Architecture, rep.Parameters
+			j.info = rep.ModelInfo
 		}
 		for _, f := range rep.Findings {
 			j.add(n, f)

@@ -238,7 +238,7 @@ func (e *Engine) ScanFile(ctx context.Context, abs, display string) (finding.Fil
 	if j.skipReason != "" {
 		return finding.File{}, &finding.Skipped{Path: display, Reason: j.skipReason}, nil
 	}
-	file := finding.File{Path: display, Format: j.format, Size: st.Size(), Architecture: j.arch, Parameters: j.params}
+	file := finding.File{Path: display, Format: j.format, Size: st.Size(), ModelInfo: j.info}
 	if e.opt.Hash {
 		sum, err := hashFile(f)
 		if err != nil {
@@ -263,8 +263,7 @@ type job struct {
 	ctx        context.Context
 	path       string
 	format     string
-	arch       string // the model's architecture, when its format says it
-	params     int64  // its parameter count, when the shapes say it
+	info       finding.ModelInfo // what the file's format says about the model
 	skipReason string
 	findings   []finding.Finding
 	budget     int64 // decompressed bytes left

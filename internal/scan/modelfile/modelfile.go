@@ -30,13 +30,10 @@ type Report struct {
 	// Format names the layout read, e.g. "safetensors", "gguf", "onnx",
 	// "keras-h5", "keras-v3", "tf-savedmodel", "tflite".
 	Format string
-	// Architecture is the model's architecture where the format says it
-	// (GGUF general.architecture, a Keras model's class, ONNX producer and
-	// graph name...), else "".
-	Architecture string
-	// Parameters counts the model's parameters where the tensor shapes say
-	// it, else 0.
-	Parameters int64
+	// ModelInfo is what the headers say about the model (architecture,
+	// parameter count, dtype, producer, inputs and outputs), for the report
+	// and the ML-BOM.
+	finding.ModelInfo
 	// Findings, each with Path empty.
 	Findings []finding.Finding
 }

@@ -83,7 +83,7 @@ func Scan(ctx context.Context, r io.ReaderAt, size int64, opt modelfile.Options)
 		locations: map[string]*locationUse{},
 	}
 	s.model(s.r.Root())
-	rep := &modelfile.Report{Format: Format, Architecture: s.architecture(), Parameters: s.params}
+	rep := &modelfile.Report{Format: Format, ModelInfo: finding.ModelInfo{Architecture: s.architecture(), Parameters: s.params}}
 	rep.Findings = s.findings()
 
 	err := s.r.Err()

@@ -79,7 +79,7 @@ func ScanGraphDef(ctx context.Context, r io.ReaderAt, size int64, opt modelfile.
 			s.check.node(g, &g.nodes[j], g.where, nil)
 		}
 	}
-	rep := &modelfile.Report{Format: FormatGraphDef, Parameters: s.params, Findings: s.check.findings()}
+	rep := &modelfile.Report{Format: FormatGraphDef, ModelInfo: finding.ModelInfo{Parameters: s.params}, Findings: s.check.findings()}
 	return finish(rep, s.r.Err(), "GraphDef", nodes == 0, "the file decodes as protobuf but has no graph nodes: it is not a GraphDef mlguard can examine")
 }
 

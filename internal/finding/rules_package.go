@@ -16,6 +16,7 @@ const (
 	PackageLicence            = "package/licence"
 	PackageUnpinned           = "package/unpinned"
 	PackageFactsUnknown       = "package/facts-unknown"
+	PackageHubScanFlagged     = "package/hub-scan-flagged"
 )
 
 // Rules of dependencies and their health (internal/health). Thresholds come
@@ -143,6 +144,18 @@ var packageRules = []Rule{
 			"that version was checked here.",
 		Remediation: "Pin the version (==, an exact npm version) or use a lock file with hashes (pip-compile, uv, " +
 			"poetry, npm ci).",
+	},
+	{
+		ID:       PackageHubScanFlagged,
+		Severity: High,
+		Summary:  "The Hugging Face Hub's own security scan flagged files in the referenced model repository: high for unsafe, medium for any other level.",
+		Rationale: "The Hub scans the pickles and other files of every model repository (picklescan, and partner " +
+			"scanners) and publishes the result. A model reference in code, a config or a model card downloads that " +
+			"repository at run time, outside this pull request, so mlguard cannot scan its files itself; the Hub's " +
+			"verdict is the best evidence available. The finding names each flagged file and its level.",
+		Remediation: "Do not load the flagged files: pin a revision that has only safetensors weights, load with " +
+			"use_safetensors=True, or scan the repository's files with mlguard scan before use. Waive the finding " +
+			"for the model's purl only after checking the flagged files.",
 	},
 	{
 		ID:       PackageFactsUnknown,

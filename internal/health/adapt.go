@@ -56,6 +56,12 @@ func FromRegistry(r *registry.Facts, pinned bool) *Facts {
 	if v, ok := r.Scorecard.Get(); ok {
 		f.Scorecard = &v
 	}
+	if scan, ok := r.SecurityScan.Get(); ok && scan.Done {
+		f.HubScanKnown = true
+		for _, fl := range scan.FilesWithIssues {
+			f.HubScan = append(f.HubScan, ScannedFile{Path: fl.Path, Level: fl.Level})
+		}
+	}
 	if advs, ok := r.Advisories.Get(); ok {
 		f.AdvisoriesKnown = true
 		for _, a := range advs {

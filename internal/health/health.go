@@ -44,6 +44,17 @@ type Facts struct {
 	AdvisoriesKnown bool
 
 	Popular bool // the registry's own numbers (downloads, dependents) say the package is popular
+
+	// HubScan is the Hugging Face Hub's security scan of a model
+	// repository: nil when unknown or not done yet.
+	HubScan      []ScannedFile
+	HubScanKnown bool
+}
+
+// ScannedFile is one file the Hub's scanners flagged, with their level
+// ("unsafe", "suspicious", "caution").
+type ScannedFile struct {
+	Path, Level string
 }
 
 // Advisory is one OSV record.
@@ -106,6 +117,7 @@ func Check(pkg deps.Change, f *Facts, th Thresholds, now time.Time) []finding.Fi
 	c.scorecard(f)
 	c.sourceRepo(f)
 	c.licence(f)
+	c.hubScan(f)
 	if len(c.unknown) > 0 {
 		c.add(finding.PackageFactsUnknown, finding.Info,
 			fmt.Sprintf("%s: not evaluated, facts unknown: %s", c.purl, strings.Join(c.unknown, ", ")),
@@ -383,6 +395,43 @@ func (c *checker) licence(f *Facts) {
 		msg := fmt.Sprintf("%s has a licence that could not be checked: %s", c.purl, v.Reason)
 		c.add(finding.PackageLicence, finding.Low, msg, "licence: "+quoteOrNone(raw))
 	}
+}
+
+// hubScan reports the files of a Hugging Face model repository that the
+// Hub's own scanners flagged: one finding per repository, high when any file
+// is unsafe.
+func (c *checker) hubScan(f *Facts) {
+	if c.pkg.Ecosystem != deps.HuggingFace {
+		return
+	}
+	if !f.HubScanKnown {
+		c.notKnown(finding.PackageHubScanFlagged)
+		return
+	}
+	var files []string
+	sev := finding.Medium
+	for _, fl := range f.HubScan {
+		level := strings.ToLower(clean(fl.Level))
+		if level == "" || level == "safe" {
+			continue
+		}
+		if level == "unsafe" {
+			sev = finding.High
+		}
+		files = append(files, clean(fl.Path)+" ("+level+")")
+	}
+	if len(files) == 0 {
+		return
+	}
+	slices.Sort(files)
+	const show = 10
+	list := strings.Join(files[:min(len(files), show)], ", ")
+	if len(files) > show {
+		list += fmt.Sprintf(" and %d more", len(files)-show)
+	}
+	c.add(finding.PackageHubScanFlagged, sev,
+		fmt.Sprintf("the Hugging Face Hub's security scan flagged %d file%s of %s: %s", len(files), plural(len(files)), c.purl, list),
+		"flagged: "+list)
 }
 
 func quoteOrNone(s string) string {

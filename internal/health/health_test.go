@@ -97,6 +97,22 @@ func TestCheckCriteria(t *testing.T) {
 		{name: "latest release at 2 years", facts: func(f *Facts) { f.LatestRelease = ptr(now.Add(-yr2)) }},
 		{name: "latest release under 2 years", facts: func(f *Facts) { f.LatestRelease = ptr(now.Add(-yr2 + sec)) }},
 
+		{name: "hub scan clean", pkg: change(deps.HuggingFace, "org/model", ""),
+			facts: func(f *Facts) { f.HubScanKnown = true },
+			want:  []got{{finding.PackageUnpinned, finding.Low}}},
+		{name: "hub scan: a safe entry is not a flag", pkg: change(deps.HuggingFace, "org/model", "main"),
+			facts: func(f *Facts) { f.HubScanKnown, f.HubScan = true, []ScannedFile{{"model.safetensors", "safe"}} }},
+		{name: "hub scan: caution is medium", pkg: change(deps.HuggingFace, "org/model", "main"),
+			facts: func(f *Facts) { f.HubScanKnown, f.HubScan = true, []ScannedFile{{"a.pkl", "caution"}} },
+			want:  []got{{finding.PackageHubScanFlagged, finding.Medium}}},
+		{name: "hub scan: unsafe is high", pkg: change(deps.HuggingFace, "org/model", "main"),
+			facts: func(f *Facts) {
+				f.HubScanKnown, f.HubScan = true, []ScannedFile{{"a.pkl", "suspicious"}, {"pytorch_model.bin", "unsafe"}}
+			},
+			want: []got{{finding.PackageHubScanFlagged, finding.High}}},
+		{name: "hub scan unknown", pkg: change(deps.HuggingFace, "org/model", "main"),
+			want: []got{{finding.PackageFactsUnknown, finding.Info}}},
+		{name: "hub scan is not a criterion of pypi", facts: func(f *Facts) { f.HubScanKnown = false }},
 		{name: "scorecard under 4", facts: func(f *Facts) { f.Scorecard = ptr(3.9) },
 			want: []got{{finding.PackageLowScorecard, finding.Low}}},
 		{name: "scorecard at 4", facts: func(f *Facts) { f.Scorecard = ptr(4.0) }},

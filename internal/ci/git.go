@@ -182,14 +182,37 @@ func (g *Git) Show(ctx context.Context, rev, path string, max int64) ([]byte, er
 // ShowMergeBase returns the file at path as the merge base of ref and HEAD
 // has it (mlguard ci --base), or ErrNotExist.
 func (g *Git) ShowMergeBase(ctx context.Context, ref, path string, max int64) ([]byte, error) {
-	if strings.HasPrefix(ref, "-") {
-		return nil, fmt.Errorf("bad ref %q", ref)
-	}
-	out, err := g.run(ctx, 1<<10, "merge-base", ref, "HEAD")
+	base, err := g.MergeBase(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	return g.Show(ctx, strings.TrimSpace(string(out)), path, max)
+	return g.Show(ctx, base, path, max)
+}
+
+// MergeBase returns the commit id of the merge base of ref and HEAD.
+func (g *Git) MergeBase(ctx context.Context, ref string) (string, error) {
+	if strings.HasPrefix(ref, "-") {
+		return "", fmt.Errorf("bad ref %q", ref)
+	}
+	out, err := g.run(ctx, 1<<10, "merge-base", ref, "HEAD")
+	if err != nil {
+		return "", err
+	}
+	sha := strings.TrimSpace(string(out))
+	if !isSHA(sha) {
+		return "", fmt.Errorf("git merge-base gave %q, not a commit id", sha)
+	}
+	return sha, nil
+}
+
+// Toplevel returns the absolute path of the checkout's top folder, the one
+// that paths in commits are relative to.
+func (g *Git) Toplevel(ctx context.Context) (string, error) {
+	out, err := g.run(ctx, 4<<10, "rev-parse", "--show-toplevel")
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(out)), nil
 }
 
 // Head reads the commit checked out in dir from .git itself, without the

@@ -13,10 +13,13 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 const (
@@ -656,5 +659,74 @@ func TestCIDependencies(t *testing.T) {
 	}
 	if n := len(fake.find("GET", "/repos/o/r/contents/requirements.txt")); n != 1 {
 		t.Errorf("%d contents requests for the base, want 1", n)
+	}
+}
+
+// TestScanBase checks mlguard scan --base: only the packages added or
+// changed since the merge base are checked, in a manifest reached through a
+// sub-folder path, and a bad ref is an error.
+func TestScanBase(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	dir := t.TempDir()
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	write := func(name, content string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git("init", "-q", "-b", "main")
+	write("svc/requirements.txt", "requests==2.32.3\nnumpy==1.26.4\n")
+	git("add", ".")
+	git("commit", "-q", "-m", "base")
+	git("tag", "base")
+	git("checkout", "-q", "-b", "feature")
+	write("svc/requirements.txt", "requests==2.32.3\nnumpy==2.1.0\nreqeusts==1.0.0\n")
+	write("svc/other/package.json", `{"dependencies": {"left-pad": "1.3.0"}}`)
+
+	t.Chdir(filepath.Join(dir, "svc"))
+	purls := func(args ...string) []string {
+		t.Helper()
+		code, stdout, stderr := run(t, append([]string{"scan", "--offline", "--format", "json"}, args...)...)
+		if code == ExitError {
+			t.Fatalf("scan %v: exit %d\n%s", args, code, stderr)
+		}
+		var res struct {
+			Packages []struct {
+				PURL   string `json:"purl"`
+				Change string `json:"change"`
+			} `json:"packages"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+			t.Fatalf("%v\n%s", err, stdout)
+		}
+		var out []string
+		for _, p := range res.Packages {
+			out = append(out, p.Change+" "+p.PURL)
+		}
+		sort.Strings(out)
+		return out
+	}
+	want := []string{"added pkg:npm/left-pad@1.3.0", "added pkg:pypi/reqeusts@1.0.0", "changed pkg:pypi/numpy@2.1.0"}
+	if diff := cmp.Diff(want, purls("--base", "base", ".")); diff != "" {
+		t.Errorf("--base base (-want +got):\n%s", diff)
+	}
+	all := purls(".")
+	if len(all) != 4 {
+		t.Errorf("without --base every package is checked: %v", all)
+	}
+	if code, _, stderr := run(t, "scan", "--offline", "--base", "no-such-ref", "."); code != ExitError || !strings.Contains(stderr, "--base no-such-ref") {
+		t.Errorf("an unknown ref: exit %d, %s", code, stderr)
 	}
 }

@@ -118,6 +118,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	f.register(fs, "output format: text, json or sarif")
 	offline := fs.Bool("offline", false, "ask no registry about the dependencies found (only pinning and typosquats are checked)")
 	cacheDir := fs.String("cache-dir", os.Getenv("MLGUARD_CACHE_DIR"), "keep registry answers in `DIR` (24 h)")
+	baseRef := fs.String("base", "", "check only the dependencies added or changed since the merge base of HEAD and this git `REF` (model files are all scanned)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: mlguard scan [flags] PATH...\n\nScans model files and folders; exit 0 passes, 1 fails, 2 is an error.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -168,7 +169,14 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "mlguard scan: %v\n", err)
 			return ExitError
 		}
-		pkgs, fs := checkDependencies(ctx, "", manifests, nil, g, time.Now(), logger)
+		var base baseReader
+		if *baseRef != "" {
+			if base, err = mergeBaseReader(ctx, *baseRef); err != nil {
+				fmt.Fprintf(stderr, "mlguard scan: --base %s: %v\n", *baseRef, err)
+				return ExitError
+			}
+		}
+		pkgs, fs := checkDependencies(ctx, "", manifests, base, g, time.Now(), logger)
 		res.Packages = nonNil(pkgs)
 		res.Findings = append(res.Findings, fs...)
 	}

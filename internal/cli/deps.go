@@ -139,6 +139,44 @@ func checkDependencies(ctx context.Context, workspace string, files []string, ba
 	return pkgs, append(problems, all...)
 }
 
+// mergeBaseReader reads files as the merge base of HEAD and ref has them,
+// for mlguard scan --base. Paths are as the scan shows them (relative to the
+// working directory, or absolute); a file outside the checkout has no base
+// version, so all its packages count as added.
+func mergeBaseReader(ctx context.Context, ref string) (baseReader, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	git := ci.NewGit(wd)
+	top, err := git.Toplevel(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("not in a git checkout: %w", err)
+	}
+	if top, err = filepath.EvalSymlinks(top); err != nil {
+		return nil, err
+	}
+	sha, err := git.MergeBase(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	repo := ci.NewGit(top)
+	return func(ctx context.Context, p string) ([]byte, error) {
+		abs, err := filepath.Abs(filepath.FromSlash(p))
+		if err != nil {
+			return nil, err
+		}
+		if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+			abs = filepath.Join(dir, filepath.Base(abs))
+		}
+		rel, err := filepath.Rel(top, abs)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return nil, ci.ErrNotExist
+		}
+		return repo.Show(ctx, sha, filepath.ToSlash(rel), ci.MaxBaseFile)
+	}, nil
+}
+
 // installedDirs hold other projects' manifests (installed dependencies, not
 // the project's own): findManifests does not descend into them.
 var installedDirs = map[string]bool{".git": true, "node_modules": true, ".venv": true, "venv": true, "site-packages": true, "vendor": true, "__pycache__": true}

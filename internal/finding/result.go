@@ -3,6 +3,8 @@ package finding
 import (
 	"cmp"
 	"slices"
+
+	"github.com/mlguard/mlguard/internal/deps"
 )
 
 // Schema is the identifier of the JSON result format (DESIGN.md, "Contracts").
@@ -52,7 +54,7 @@ type Tensor struct {
 	DType string `json:"dtype,omitempty"` // "FLOAT", "INT64"...
 	// Shape has one entry per dimension: a number, a symbolic name
 	// ("batch"), or "?" when unknown. nil when the rank is unknown.
-	Shape []string `json:"shape,omitempty"`
+	Shape []string `json:"shape"`
 }
 
 // Skipped is a file that was looked at and is not a model (text, image, source).
@@ -86,6 +88,8 @@ type Package struct {
 	Change   string    `json:"change"`
 	Facts    any       `json:"facts"`
 	Findings []Finding `json:"findings"`
+	// Dep is the package as its manifest names it (for the ML-BOM).
+	Dep deps.Package `json:"-"`
 }
 
 // Sort puts files, skipped entries and findings in a stable order: by path,

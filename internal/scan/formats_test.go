@@ -2,10 +2,13 @@ package scan
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/mlguard/mlguard/internal/finding"
 )
@@ -48,6 +51,8 @@ func TestFormatsThroughTheEngine(t *testing.T) {
 		{"onnx/testdata/benign_control_flow.onnx", "model.bin", "onnx", ""}, // found by content, not the name
 		{"onnx/testdata/malicious_ext_traversal.onnx", "model.onnx", "onnx", finding.ONNXExternalDataPath},
 		{"onnx/testdata/malicious_custom_op.onnx", "model.onnx", "onnx", finding.ONNXCustomOperator},
+		{"onnx/testdata/benign_llm_io.onnx", "model.onnx", "onnx", ""},
+		{"onnx/testdata/benign_fp16.onnx", "model.onnx", "onnx", ""},
 		{"tensorflow/testdata/benign_saved_model.pb", "saved_model.pb", "tf-savedmodel", ""},
 		{"tensorflow/testdata/benign_tf1_saved_model.pb", "saved_model.pb", "tf-savedmodel", ""},
 		{"tensorflow/testdata/malicious_pyfunc.pb", "saved_model.pb", "tf-savedmodel", finding.TensorFlowDangerousOp},
@@ -106,6 +111,36 @@ func TestFormatsThroughTheEngine(t *testing.T) {
 				t.Errorf("a benign file has findings:\n%s", strings.Join(rules, "\n"))
 			case tt.rule != "" && !found:
 				t.Errorf("want %s, got:\n%s", tt.rule, strings.Join(rules, "\n"))
+			}
+		})
+	}
+}
+
+// TestONNXModelInfoThroughTheEngine: the engine carries all of an ONNX
+// model's facts (producer, dtype, inputs, outputs) to the file's entry; the
+// expectations are what the onnx library reads in the fixtures.
+func TestONNXModelInfoThroughTheEngine(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.FromSlash("onnx/testdata/modelinfo.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]finding.ModelInfo
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"benign_llm_io.onnx", "benign_ir3_inputs.onnx", "benign_fp16.onnx", "benign_classifier.onnx"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			rep, err := New(Options{}).Scan(context.Background(), []string{filepath.Join("onnx", "testdata", name)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Files) != 1 {
+				t.Fatalf("files %+v, skipped %+v", rep.Files, rep.Skipped)
+			}
+			if diff := cmp.Diff(want[name], rep.Files[0].ModelInfo); diff != "" {
+				t.Errorf("model info (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -95,3 +95,52 @@ func summarize(fs []finding.Finding) []got {
 	})
 	return out
 }
+
+// valueInfo is a ValueInfoProto; typ is its TypeProto, none when nil.
+func valueInfo(name string, typ enc) enc {
+	v := enc{}.str(1, name)
+	if typ != nil {
+		v = v.msg(2, typ)
+	}
+	return v
+}
+
+func graphInput(v enc) enc { return enc{}.msg(11, v) }
+
+func graphOutput(v enc) enc { return enc{}.msg(12, v) }
+
+// tensorType is a TypeProto of a tensor of element type elem; a nil shape
+// writes no shape field (unknown rank), an empty one an empty shape (a scalar).
+func tensorType(elem uint64, shape []enc) enc {
+	t := enc{}.varint(1, elem)
+	if shape != nil {
+		s := enc{}
+		for _, d := range shape {
+			s = s.msg(1, d)
+		}
+		t = t.msg(2, s)
+	}
+	return enc{}.msg(1, t)
+}
+
+func dimValue(v int64) enc { return enc{}.varint(1, uint64(v)) }
+
+func dimParam(p string) enc { return enc{}.str(2, p) }
+
+// dims are Dimensions with values 1..n.
+func dims(n int) []enc {
+	out := []enc{}
+	for i := range n {
+		out = append(out, dimValue(int64(i+1)))
+	}
+	return out
+}
+
+// typedTensor is a TensorProto with a data type.
+func typedTensor(name string, dataType uint64, dims ...uint64) enc {
+	t := enc{}
+	for _, d := range dims {
+		t = t.varint(1, d)
+	}
+	return t.varint(2, dataType).str(8, name)
+}

@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"path"
 	"slices"
@@ -67,7 +68,19 @@ const ortMemAddr = "*/_ORT_MEM_ADDR_/*"
 // name; exporters name the graph after the model or the tool). Parameters
 // is the sum, over the initializers of every graph, of the product of their
 // dims (a sparse initializer counts its stored values), external data
-// included.
+// included. DType is the data type of the initializers that hold most of
+// those parameters ("FLOAT", "FLOAT16"; see DataTypeName). Producer is
+// producer_name and producer_version, "pytorch 2.1.0".
+//
+// Inputs are the main graph's declared inputs less those an initializer
+// names (exporters before IR version 4 list every weight as an input);
+// Outputs are its declared outputs. Each has its name, its element type
+// and its shape: one entry per dimension, the number, the symbol
+// ("batch") or "?", nil for an unknown rank and empty for a scalar. Types
+// other than tensors are spelled out in DType ("sequence(map(INT64,FLOAT))")
+// with no shape. At most maxIO inputs and maxIO outputs are listed, and
+// maxDims dimensions each; past that a last entry "… N more" counts the
+// rest.
 //
 // Malformed or truncated protobuf, and input past a limit, are reported as a
 // finding.ScanIncomplete finding (everything found before the break is
@@ -81,9 +94,17 @@ func Scan(ctx context.Context, r io.ReaderAt, size int64, opt modelfile.Options)
 		ops:       map[string]*domainUse{},
 		functions: map[opKey]bool{},
 		locations: map[string]*locationUse{},
+		info:      info{seed: maphash.MakeSeed()},
 	}
 	s.model(s.r.Root())
-	rep := &modelfile.Report{Format: Format, ModelInfo: finding.ModelInfo{Architecture: s.architecture(), Parameters: s.params}}
+	rep := &modelfile.Report{Format: Format, ModelInfo: finding.ModelInfo{
+		Architecture: s.architecture(),
+		Parameters:   s.params,
+		DType:        s.info.dtype(),
+		Producer:     s.producerText(),
+		Inputs:       s.info.finishInputs(),
+		Outputs:      s.info.outputs.list(),
+	}}
 	rep.Findings = s.findings()
 
 	err := s.r.Err()
@@ -136,6 +157,7 @@ type scanner struct {
 	graphName       string
 
 	params int64
+	info   info
 
 	ops         map[string]*domainUse // by domain
 	domainOrder []string
@@ -186,9 +208,10 @@ func (s *scanner) trainingInfo(m pb.Msg) {
 	}
 }
 
-// GraphProto: node 1, name 2, initializer 5, sparse_initializer 15.
-// Initializers of every graph count as parameters: a nested graph's
-// initializers are weights too.
+// GraphProto: node 1, name 2, initializer 5, input 11, output 12,
+// sparse_initializer 15. Initializers of every graph count as parameters: a
+// nested graph's initializers are weights too. Inputs and outputs are read
+// for the main graph only.
 func (s *scanner) graph(m pb.Msg, where string, main bool) {
 	var f pb.Field
 	for m.Next(&f) {
@@ -198,9 +221,19 @@ func (s *scanner) graph(m pb.Msg, where string, main bool) {
 		case f.Num == 2 && f.Type == pb.Bytes && main:
 			s.graphName = s.str(f, maxName)
 		case f.Num == 5 && f.Type == pb.Bytes:
-			s.tensor(s.r.Sub(f), where, true)
+			name := s.tensor(s.r.Sub(f), where, true)
+			if main {
+				s.info.initializer(name)
+			}
 		case f.Num == 15 && f.Type == pb.Bytes:
-			s.sparseTensor(s.r.Sub(f), where, true)
+			name := s.sparseTensor(s.r.Sub(f), where, true)
+			if main {
+				s.info.initializer(name)
+			}
+		case f.Num == 11 && f.Type == pb.Bytes && main:
+			s.input(s.r.Sub(f))
+		case f.Num == 12 && f.Type == pb.Bytes && main:
+			s.output(s.r.Sub(f))
 		}
 	}
 }
@@ -277,10 +310,11 @@ func (s *scanner) function(m pb.Msg) {
 
 // TensorProto: dims 1, data_type 2, name 8, external_data 13,
 // data_location 14. The data fields (raw_data 9 and the typed ones) are
-// skipped without being read.
-func (s *scanner) tensor(m pb.Msg, where string, initializer bool) {
+// skipped without being read. It returns the tensor's name.
+func (s *scanner) tensor(m pb.Msg, where string, initializer bool) string {
 	var f pb.Field
 	var name string
+	var dataType int32
 	count, ok := int64(1), true
 	for m.Next(&f) {
 		switch {
@@ -293,6 +327,8 @@ func (s *scanner) tensor(m pb.Msg, where string, initializer bool) {
 				count = modelfile.MulSat(count, int64(d))
 				return true
 			})
+		case f.Num == 2 && f.Type == pb.Varint:
+			dataType = int32(f.V) // an int32 field: protobuf keeps the low 32 bits
 		case f.Num == 8 && f.Type == pb.Bytes:
 			name = s.str(f, maxName)
 		case f.Num == 13 && f.Type == pb.Bytes:
@@ -301,21 +337,25 @@ func (s *scanner) tensor(m pb.Msg, where string, initializer bool) {
 	}
 	if initializer && ok {
 		s.params = modelfile.AddSat(s.params, count)
+		s.info.weights(dataType, count)
 	}
+	return name
 }
 
 // SparseTensorProto: values 1, indices 2 (TensorProto), dims 3. The stored
-// values are what a sparse initializer contributes to the parameter count.
-func (s *scanner) sparseTensor(m pb.Msg, where string, initializer bool) {
+// values are what a sparse initializer contributes to the parameter count,
+// and their name is the sparse tensor's, which it returns.
+func (s *scanner) sparseTensor(m pb.Msg, where string, initializer bool) (name string) {
 	var f pb.Field
 	for m.Next(&f) {
 		switch {
 		case f.Num == 1 && f.Type == pb.Bytes:
-			s.tensor(s.r.Sub(f), where, initializer)
+			name = s.tensor(s.r.Sub(f), where, initializer)
 		case f.Num == 2 && f.Type == pb.Bytes:
 			s.tensor(s.r.Sub(f), where, false)
 		}
 	}
+	return name
 }
 
 // externalData reads one StringStringEntryProto (key 1, value 2) of a
@@ -437,14 +477,15 @@ func (s *scanner) findings() []finding.Finding {
 }
 
 func (s *scanner) architecture() string {
-	prod := strings.TrimSpace(s.producer + " " + s.producerVersion)
+	prod := s.producerText()
+	graph := cleanText(s.graphName, 200)
 	switch {
-	case s.graphName != "" && prod != "":
-		return modelfile.ClipText(s.graphName + " (" + prod + ")")
-	case s.graphName != "":
-		return modelfile.ClipText(s.graphName)
+	case graph != "" && prod != "":
+		return modelfile.ClipText(graph + " (" + prod + ")")
+	case graph != "":
+		return graph
 	}
-	return modelfile.ClipText(prod)
+	return prod
 }
 
 // list quotes up to maxListed names of total, saying how many more there are.

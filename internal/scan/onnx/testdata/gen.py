@@ -5,7 +5,13 @@ Run from this directory: /usr/bin/python3 gen.py
 Benign models (benign_*.onnx) must scan clean; malicious ones (malicious_*.onnx)
 each carry one thing the scanner must report. Nothing here is ever loaded with
 external data resolved: the malicious locations point at files that must not be read.
+
+It also writes modelinfo.json: what the onnx library reads in each fixture
+(producer, inputs and outputs, majority initializer data type, parameter
+count), the expectations of the Go tests.
 """
+import glob
+import json
 import os
 
 import numpy as np
@@ -130,6 +136,196 @@ def local_function(body_domain="", body_op="Relu", body_const=None):
     return m
 
 
+def llm_io():
+    """A decoder's interface: input_ids and attention_mask INT64 [batch, sequence],
+    logits FLOAT [batch, sequence, 32000] (made by ConstantOfShape, so no
+    vocabulary-sized weight), and hidden_states with an unnamed dimension."""
+    ids = helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "sequence"])
+    mask = helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "sequence"])
+    logits = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "sequence", 32000])
+    hidden = helper.make_tensor_value_info("hidden_states", TensorProto.FLOAT, ["batch", None, 8])
+    nodes = [
+        helper.make_node("Gather", ["embed", "input_ids"], ["h"], name="embed_tokens"),
+        helper.make_node("Cast", ["attention_mask"], ["m"], name="mask_float", to=TensorProto.FLOAT),
+        helper.make_node("Unsqueeze", ["m", "last_axis"], ["m3"], name="mask_unsqueeze"),
+        helper.make_node("Mul", ["h", "m3"], ["hidden_states"], name="apply_mask"),
+        helper.make_node("MatMul", ["hidden_states", "proj"], ["p"], name="project"),
+        helper.make_node("Shape", ["input_ids"], ["bs"], name="batch_seq"),
+        helper.make_node("Concat", ["bs", "vocab"], ["logits_shape"], name="logits_shape", axis=0),
+        helper.make_node("ConstantOfShape", ["logits_shape"], ["zeros"], name="zeros",
+                         value=numpy_helper.from_array(np.zeros(1, dtype=np.float32))),
+        helper.make_node("Add", ["zeros", "p"], ["logits"], name="logits"),
+    ]
+    inits = [
+        init("embed", (64, 8), 5),
+        init("proj", (8, 1), 6),
+        numpy_helper.from_array(np.array([-1], dtype=np.int64), "last_axis"),
+        numpy_helper.from_array(np.array([32000], dtype=np.int64), "vocab"),
+    ]
+    return helper.make_graph(nodes, "decoder", [ids, mask], [logits, hidden], inits)
+
+
+def ir3_inputs():
+    """The MLP as exporters wrote it before IR version 4: every initializer is
+    also a graph input (the real input, x, sits among them), and the producer
+    has no version."""
+    g = mlp()
+    weights = [helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in g.initializer]
+    x = g.input[0]
+    del g.input[:]
+    g.input.extend([weights[0], weights[1], x, weights[2], weights[3]])
+    g.name = "mlp_ir3"
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 8)], producer_name="mlguard-gen")
+    m.ir_version = 3
+    return m
+
+
+def fp16():
+    """Half-precision weights with a float32 bias and a float32 sparse
+    initializer that is also declared as a graph input; a scalar output."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT16, ["N", 32])
+    sb_in = helper.make_tensor_value_info("sparse_bias", TensorProto.FLOAT, [32])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 32])
+    total = helper.make_tensor_value_info("total", TensorProto.FLOAT, [])
+    rng = np.random.default_rng(7)
+    w = numpy_helper.from_array(rng.standard_normal((32, 32)).astype(np.float16), "w")
+    b = init("b", (32,), 8)
+    sb = helper.make_sparse_tensor(
+        numpy_helper.from_array(np.array([1, 2, 3, 4], dtype=np.float32), "sparse_bias"),
+        numpy_helper.from_array(np.array([0, 5, 17, 31], dtype=np.int64), "sparse_bias_indices"),
+        [32])
+    nodes = [
+        helper.make_node("MatMul", ["x", "w"], ["h16"], name="fc"),
+        helper.make_node("Cast", ["h16"], ["h"], name="to_float", to=TensorProto.FLOAT),
+        helper.make_node("Add", ["h", "b"], ["h2"], name="bias"),
+        helper.make_node("Add", ["h2", "sparse_bias"], ["y"], name="sparse_bias_add"),
+        helper.make_node("ReduceSum", ["y"], ["total"], name="total", keepdims=0),
+    ]
+    g = helper.make_graph(nodes, "half", [x, sb_in], [y, total], [w, b], sparse_initializer=[sb])
+    return model(g)
+
+
+def classifier():
+    """A scikit-learn style classifier: a ZipMap output of type
+    sequence(map(INT64, FLOAT)), an optional input and a scalar output. (onnx
+    1.12's checker wants a shape on every graph tensor, so an unknown rank is
+    tested with synthetic models in the Go tests.)"""
+    x = helper.make_tensor_value_info("X", TensorProto.FLOAT, ["N", 4])
+    opt = helper.make_value_info("maybe", helper.make_optional_type_proto(
+        helper.make_tensor_type_proto(TensorProto.FLOAT, [4])))
+    label = helper.make_tensor_value_info("output_label", TensorProto.INT64, ["N"])
+    probs = onnx.TypeProto()
+    probs.sequence_type.elem_type.map_type.key_type = TensorProto.INT64
+    probs.sequence_type.elem_type.map_type.value_type.tensor_type.elem_type = TensorProto.FLOAT
+    prob = helper.make_value_info("output_probability", probs)
+    has = helper.make_tensor_value_info("has_maybe", TensorProto.BOOL, [])
+    nodes = [
+        helper.make_node("LinearClassifier", ["X"], ["output_label", "scores"], name="linear", domain="ai.onnx.ml",
+                         classlabels_ints=[0, 1, 2], coefficients=[0.1 * i for i in range(12)],
+                         intercepts=[0.0, 0.5, 1.0], post_transform="SOFTMAX"),
+        helper.make_node("ZipMap", ["scores"], ["output_probability"], name="zipmap", domain="ai.onnx.ml",
+                         classlabels_int64s=[0, 1, 2]),
+        helper.make_node("OptionalHasElement", ["maybe"], ["has_maybe"], name="has_maybe"),
+    ]
+    g = helper.make_graph(nodes, "classifier", [x, opt], [label, prob, has])
+    return model(g, [helper.make_opsetid("", 15), helper.make_opsetid("ai.onnx.ml", 1)])
+
+
+# What the onnx library reads in a fixture: the Go scanner's expectations.
+
+def dtype_name(n):
+    try:
+        return TensorProto.DataType.Name(n)
+    except ValueError:
+        return "DataType(%d)" % n
+
+
+def dim_text(d):
+    which = d.WhichOneof("value")
+    if which == "dim_value":
+        return str(d.dim_value)
+    if which == "dim_param" and d.dim_param:
+        return d.dim_param
+    return "?"
+
+
+def type_text(tp):
+    """(dtype, shape) of a TypeProto, spelled as the scanner documents."""
+    kind = tp.WhichOneof("value")
+    if kind in ("tensor_type", "sparse_tensor_type"):
+        t = getattr(tp, kind)
+        shape = [dim_text(d) for d in t.shape.dim] if t.HasField("shape") else None
+        name = dtype_name(t.elem_type)
+        return (name if kind == "tensor_type" else "sparse_tensor(%s)" % name), shape
+    if kind in ("sequence_type", "optional_type"):
+        t = getattr(tp, kind)
+        inner = (type_text(t.elem_type)[0] or "?") if t.HasField("elem_type") else "?"
+        return "%s(%s)" % (kind[:-len("_type")], inner), None
+    if kind == "map_type":
+        value = (type_text(tp.map_type.value_type)[0] or "?") if tp.map_type.HasField("value_type") else "?"
+        return "map(%s,%s)" % (dtype_name(tp.map_type.key_type), value), None
+    if kind == "opaque_type":
+        return "opaque", None
+    return "", None
+
+
+def value_text(vi):
+    dtype, shape = type_text(vi.type) if vi.HasField("type") else ("", None)
+    out = {"name": vi.name}
+    if dtype:
+        out["dtype"] = dtype
+    out["shape"] = shape
+    return out
+
+
+def graphs(m):
+    """Every graph of a model: the main one, training graphs, and the graphs
+    in node attributes (of graphs and functions), at any depth."""
+    def nested(nodes):
+        for n in nodes:
+            for a in n.attribute:
+                subs = ([a.g] if a.HasField("g") else []) + list(a.graphs)
+                for g in subs:
+                    yield g
+                    yield from nested(g.node)
+    yield m.graph
+    yield from nested(m.graph.node)
+    for t in m.training_info:
+        for g in (t.initialization, t.algorithm):
+            yield g
+            yield from nested(g.node)
+    for f in m.functions:
+        yield from nested(f.node)
+
+
+def model_info(path):
+    m = onnx.load(path, load_external_data=False)
+    producer = (m.producer_name + " " + m.producer_version).strip()
+    g = m.graph
+    arch = g.name
+    if g.name and producer:
+        arch = "%s (%s)" % (g.name, producer)
+    elif producer:
+        arch = producer
+    by_type = {}
+    for gr in graphs(m):
+        for t in list(gr.initializer) + [s.values for s in gr.sparse_initializer]:
+            n = int(np.prod(t.dims, dtype=np.int64))
+            by_type[t.data_type] = by_type.get(t.data_type, 0) + n
+    params = sum(by_type.values())
+    weighted = sorted((-n, t) for t, n in by_type.items() if t != TensorProto.UNDEFINED and n > 0)
+    initializers = {t.name for t in g.initializer} | {s.values.name for s in g.sparse_initializer}
+    info = {
+        "architecture": arch,
+        "parameters": params,
+        "dtype": dtype_name(weighted[0][1]) if weighted else "",
+        "producer": producer,
+        "inputs": [value_text(vi) for vi in g.input if vi.name not in initializers],
+        "outputs": [value_text(vi) for vi in g.output],
+    }
+    return {k: v for k, v in info.items() if v}
+
+
 def main():
     save(model(mlp()), "benign_mlp.onnx")
     save(model(control_flow()), "benign_control_flow.onnx")
@@ -155,6 +351,12 @@ def main():
 
     save(local_function(), "benign_function.onnx")
 
+    # Inputs, outputs and data types for the report.
+    save(model(llm_io()), "benign_llm_io.onnx")
+    save(ir3_inputs(), "benign_ir3_inputs.onnx")
+    save(fp16(), "benign_fp16.onnx")
+    save(classifier(), "benign_classifier.onnx")
+
     # Malicious.
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])
@@ -175,6 +377,11 @@ def main():
     save(local_function(body_domain="com.evil.ops", body_op="Exfiltrate"), "malicious_function_custom_op.onnx", check=False)
     leak = external(numpy_helper.from_array(np.zeros(2, dtype=np.float32), "k"), "/proc/self/environ")
     save(local_function(body_const=leak), "malicious_function_ext.onnx", check=False)
+
+    # One fixture a line.
+    lines = ["%s: %s" % (json.dumps(p), json.dumps(model_info(p), sort_keys=True)) for p in sorted(glob.glob("*.onnx"))]
+    with open("modelinfo.json", "w") as f:
+        f.write("{\n" + ",\n".join(lines) + "\n}\n")
 
 
 if __name__ == "__main__":

@@ -7,8 +7,6 @@ package scan
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +18,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mlguard/mlguard/internal/digest"
 	"github.com/mlguard/mlguard/internal/finding"
 	"github.com/mlguard/mlguard/internal/sniff"
 	"golang.org/x/sync/errgroup"
@@ -250,11 +249,8 @@ func (e *Engine) ScanFile(ctx context.Context, abs, display string) (finding.Fil
 }
 
 func hashFile(f *os.File) (string, error) {
-	h := sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(f, 0, 1<<62)); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	sum, _, err := digest.Reader(io.NewSectionReader(f, 0, 1<<62))
+	return sum, err
 }
 
 // job is the scan of one top-level file.

@@ -311,12 +311,13 @@ func leafVerdict(e *Licence, allow, deny []string) LicenceResult {
 //go:embed spdx.txt
 var spdxText string
 
-// spdxIDs is the embedded list of SPDX licence and exception ids, lower case.
-var spdxIDs = sync.OnceValue(func() map[string]bool {
-	m := map[string]bool{}
+// spdxIDs maps the embedded SPDX licence and exception ids, lower case, to
+// their canonical spelling.
+var spdxIDs = sync.OnceValue(func() map[string]string {
+	m := map[string]string{}
 	for _, l := range strings.Split(spdxText, "\n") {
 		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-			m[strings.ToLower(l)] = true
+			m[strings.ToLower(l)] = l
 		}
 	}
 	return m
@@ -326,7 +327,16 @@ var spdxIDs = sync.OnceValue(func() map[string]bool {
 // trailing + allowed). LicenseRef- ids are private to their document, so
 // they are not known.
 func knownSPDX(id string) bool {
-	return spdxIDs()[strings.ToLower(strings.TrimSuffix(id, "+"))]
+	_, ok := spdxIDs()[strings.ToLower(strings.TrimSuffix(id, "+"))]
+	return ok
+}
+
+// CanonicalSPDX returns the SPDX list's spelling of a licence or exception
+// id given in any case ("apache-2.0" is "Apache-2.0"), and whether the id is
+// on the embedded list.
+func CanonicalSPDX(id string) (string, bool) {
+	c, ok := spdxIDs()[strings.ToLower(strings.TrimSpace(id))]
+	return c, ok
 }
 
 // licenceAliases map free-text licence names that registries commonly carry

@@ -162,7 +162,7 @@ func TestDeepNesting(t *testing.T) {
 func TestFrontMatterSize(t *testing.T) {
 	t.Parallel()
 	// A licence text in a gating prompt makes front matter large but cheap.
-	prompt := "license: mit\nextra_gated_prompt: |\n" + strings.Repeat("  The licensee agrees to terms.\n", 1<<14)
+	prompt := "license: mit\nextra_gated_prompt: |\n" + strings.Repeat("  The licensee agrees to terms.\n", 1<<12)
 	fill := func(n int) string { return prompt + "  " + strings.Repeat("x", n-len(prompt)-3) + "\n" }
 	c, err := Parse([]byte("---\n" + fill(maxFrontMatter) + "---\n## Bias\nB\n"))
 	if err != nil || c.License != "MIT" || c.Sections.Bias != "B" {

@@ -25,7 +25,7 @@ var wantFacts = map[string]struct {
 }{
 	"gguf/testdata/benign/llama3-v3.gguf":            {"llama", 1216},
 	"safetensors/testdata/benign/dtypes.safetensors": {"llama", 162},
-	"onnx/testdata/benign_mlp.onnx":                  {"mlp (mlguard-gen 1)", 676},
+	"onnx/testdata/benign_mlp.onnx":                  {"mlp", 676},
 }
 
 func TestFormatsThroughTheEngine(t *testing.T) {

@@ -63,9 +63,9 @@ const ortMemAddr = "*/_ORT_MEM_ADDR_/*"
 
 // Scan reads the ONNX model in the size bytes of r.
 //
-// The report's Architecture is the main graph's name followed by the
-// producer, "main_graph (pytorch 2.1.0)" (ONNX records no architecture
-// name; exporters name the graph after the model or the tool). Parameters
+// The report's Architecture is the main graph's name (ONNX records no
+// architecture name; exporters name the graph after the model or the
+// tool), its Producer the exporter, "pytorch 2.1.0". Parameters
 // is the sum, over the initializers of every graph, of the product of their
 // dims (a sparse initializer counts its stored values), external data
 // included. DType is the data type of the initializers that hold most of
@@ -477,15 +477,7 @@ func (s *scanner) findings() []finding.Finding {
 }
 
 func (s *scanner) architecture() string {
-	prod := s.producerText()
-	graph := cleanText(s.graphName, 200)
-	switch {
-	case graph != "" && prod != "":
-		return modelfile.ClipText(graph + " (" + prod + ")")
-	case graph != "":
-		return graph
-	}
-	return prod
+	return cleanText(s.graphName, 200)
 }
 
 // list quotes up to maxListed names of total, saying how many more there are.

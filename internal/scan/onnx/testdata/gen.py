@@ -303,10 +303,6 @@ def model_info(path):
     producer = (m.producer_name + " " + m.producer_version).strip()
     g = m.graph
     arch = g.name
-    if g.name and producer:
-        arch = "%s (%s)" % (g.name, producer)
-    elif producer:
-        arch = producer
     by_type = {}
     for gr in graphs(m):
         for t in list(gr.initializer) + [s.values for s in gr.sparse_initializer]:

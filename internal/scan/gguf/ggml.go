@@ -1,5 +1,11 @@
 package gguf
 
+import (
+	"fmt"
+	"math"
+	"math/bits"
+)
+
 // ggmlType is a tensor type: blockSize elements are stored in typeSize
 // bytes. The table follows ggml's type_traits (ggml/src/ggml.c) and block
 // layouts (ggml/src/ggml-common.h); removed types (4, 5, 31-33, 36-38) are
@@ -47,4 +53,33 @@ var ggmlTypes = map[uint32]ggmlType{
 	40: {"NVFP4", 64, 64/16 + 64/2},
 	41: {"Q1_0", 128, 2 + 128/8},
 	42: {"Q2_0", 64, 2 + 64/4},
+}
+
+// dominantType names the tensor type holding the most elements ("F16",
+// "Q4_K"); ties go to the lower type number, unknown types are "type(N)".
+func dominantType(byType map[uint32]uint64) string {
+	best, found := uint32(0), false
+	for t, n := range byType {
+		if n == 0 {
+			continue
+		}
+		if !found || n > byType[best] || n == byType[best] && t < best {
+			best, found = t, true
+		}
+	}
+	if !found {
+		return ""
+	}
+	if g, ok := ggmlTypes[best]; ok {
+		return g.name
+	}
+	return fmt.Sprintf("type(%d)", best)
+}
+
+// satAdd adds without wrapping.
+func satAdd(a, b uint64) uint64 {
+	if s, carry := bits.Add64(a, b, 0); carry == 0 {
+		return s
+	}
+	return math.MaxUint64
 }

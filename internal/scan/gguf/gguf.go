@@ -505,6 +505,7 @@ func (s *scanner) tensors(n uint64) error {
 	var infos []tensorInfo
 	names := map[uint64]bool{}
 	var params uint64
+	byType := map[uint32]uint64{} // elements per tensor type
 	for i := range n {
 		if err := s.tick(1); err != nil {
 			return err
@@ -562,9 +563,11 @@ func (s *scanner) tensors(n uint64) error {
 		} else {
 			params = sum
 		}
+		byType[t.typ] = satAdd(byType[t.typ], t.elems)
 		infos = append(infos, t)
 	}
 	s.rep.Parameters = int64(params)
+	s.rep.DType = dominantType(byType)
 	s.where = "the tensor data"
 	return s.data(infos)
 }

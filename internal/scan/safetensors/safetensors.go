@@ -467,6 +467,7 @@ func (h *header) skipRest(d json.Delim, depth int) error {
 func (h *header) check(dataStart, size int64) {
 	rep := h.rep
 	var params uint64
+	byDType := map[string]uint64{} // elements per dtype
 	unknown := map[string]bool{}
 	var offsetErrs []string
 	firstAt := int64(-1)
@@ -511,6 +512,9 @@ func (h *header) check(dataStart, size int64) {
 		} else {
 			params += elems
 		}
+		if s, carry := bits.Add64(byDType[t.dtype], elems, 0); carry == 0 {
+			byDType[t.dtype] = s
+		}
 		b, ok := dtypeBits[t.dtype]
 		if !ok {
 			unknown[t.dtype] = true
@@ -527,6 +531,7 @@ func (h *header) check(dataStart, size int64) {
 		}
 	}
 	rep.Parameters = int64(params)
+	rep.DType = dominant(byDType)
 	avail := uint64(size - dataStart)
 	switch {
 	case pos < avail:
@@ -609,4 +614,16 @@ func firstNonSpace(r io.Reader) (int64, byte, error) {
 			return -1, 0, err
 		}
 	}
+}
+
+// dominant names the dtype holding the most elements; ties go to the name
+// that sorts first.
+func dominant(byDType map[string]uint64) string {
+	best := ""
+	for d, n := range byDType {
+		if n > 0 && (best == "" || n > byDType[best] || n == byDType[best] && d < best) {
+			best = d
+		}
+	}
+	return modelfile.ClipText(best)
 }

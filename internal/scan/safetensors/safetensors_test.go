@@ -150,7 +150,7 @@ func TestFixtures(t *testing.T) {
 		}
 		rep := scanBytes(t, data)
 		rel := filepath.ToSlash(strings.TrimPrefix(p, "testdata"+string(filepath.Separator)))
-		fmt.Fprintf(&b, "%s: format=%s architecture=%q parameters=%d\n", rel, rep.Format, rep.Architecture, rep.Parameters)
+		fmt.Fprintf(&b, "%s: format=%s architecture=%q parameters=%d dtype=%q\n", rel, rep.Format, rep.Architecture, rep.Parameters, rep.DType)
 		for _, f := range rep.Findings {
 			fmt.Fprintf(&b, "\t%s %s offset %d: %s", f.Severity, f.Rule, f.Offset, f.Message)
 			if f.Evidence != "" {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -291,4 +292,45 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 		l.buf.Write(p[:min(len(p), room)])
 	}
 	return len(p), nil
+}
+
+// RemoteURL returns the web address of the origin remote without any
+// credentials: https://host/owner/repo for https, ssh and scp-style
+// (git@host:owner/repo.git) remotes; "" when there is none.
+func (g *Git) RemoteURL(ctx context.Context) string {
+	out, err := g.run(ctx, 4<<10, "remote", "get-url", "origin")
+	if err != nil {
+		return ""
+	}
+	return WebURL(strings.TrimSpace(string(out)))
+}
+
+// WebURL turns a git remote address into its https web address, dropping
+// any user name, password or token; "" when it is not a remote on a host.
+func WebURL(remote string) string {
+	host, p := "", ""
+	if u, err := url.Parse(remote); err == nil && u.Host != "" {
+		switch u.Scheme {
+		case "https", "http", "ssh", "git":
+		default:
+			return ""
+		}
+		host, p = u.Hostname(), u.Path
+		if port := u.Port(); port != "" && (u.Scheme == "https" || u.Scheme == "http") {
+			host += ":" + port
+		}
+	} else if at, rest, ok := strings.Cut(remote, "@"); ok && !strings.Contains(at, "/") {
+		h, pp, ok := strings.Cut(rest, ":") // scp-like: user@host:owner/repo.git
+		if !ok || strings.Contains(h, "/") {
+			return ""
+		}
+		host, p = h, "/"+strings.TrimPrefix(pp, "/")
+	} else {
+		return ""
+	}
+	p = strings.TrimSuffix(strings.TrimSuffix(p, "/"), ".git")
+	if host == "" || p == "" || p == "/" {
+		return ""
+	}
+	return (&url.URL{Scheme: "https", Host: host, Path: p}).String()
 }

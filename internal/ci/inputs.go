@@ -21,6 +21,7 @@ type Inputs struct {
 	CheckRun   bool
 	SARIFFile  string
 	BOMFile    string
+	BOMSpec    string
 	Token      string
 	Offline    bool
 	PyPIURL    string
@@ -63,6 +64,7 @@ func ReadInputs(getenv func(string) string) (Inputs, error) {
 		CheckRun:   boolean("check-run", true),
 		SARIFFile:  in("sarif-file"),
 		BOMFile:    in("bom-file"),
+		BOMSpec:    or(in("bom-spec"), "1.6"),
 		Token:      or(in("github-token"), strings.TrimSpace(getenv("GITHUB_TOKEN"))),
 		Offline:    boolean("offline", false),
 		PyPIURL:    in("pypi-url"),

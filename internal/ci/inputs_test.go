@@ -14,7 +14,7 @@ func TestReadInputs(t *testing.T) {
 	t.Parallel()
 	defaults, err := ReadInputs(env(map[string]string{"GITHUB_TOKEN": "tok"}))
 	must(t, err)
-	want := Inputs{Scope: "changed", FailOn: "high", Comment: "true", CheckRun: true, Token: "tok"}
+	want := Inputs{Scope: "changed", FailOn: "high", Comment: "true", CheckRun: true, Token: "tok", BOMSpec: "1.6"}
 	if diff := cmp.Diff(want, defaults); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
 	}
@@ -22,13 +22,13 @@ func TestReadInputs(t *testing.T) {
 	set, err := ReadInputs(env(map[string]string{
 		"INPUT_POLICY": "strict", "INPUT_SCOPE": "All", "INPUT_PATHS": "models/**\n# a comment\n  data/*.pkl, extra/ \n", "INPUT_EXCLUDE": "tests/",
 		"INPUT_FAIL-ON": "medium", "INPUT_COMMENT": "Always", "INPUT_CHECK-RUN": "False", "INPUT_SARIF-FILE": "out.sarif",
-		"INPUT_BOM-FILE": "bom.json", "INPUT_GITHUB-TOKEN": "input-token", "GITHUB_TOKEN": "env-token", "INPUT_OFFLINE": "TRUE",
+		"INPUT_BOM-FILE": "bom.json", "INPUT_BOM-SPEC": "1.7", "INPUT_GITHUB-TOKEN": "input-token", "GITHUB_TOKEN": "env-token", "INPUT_OFFLINE": "TRUE",
 		"INPUT_PYPI-URL": "https://pypi.example/", "INPUT_CACHE-DIR": ".cache/mlguard",
 	}))
 	must(t, err)
 	want = Inputs{
 		Policy: "strict", Scope: "all", Paths: []string{"models/**", "data/*.pkl", "extra/"}, Exclude: []string{"tests/"},
-		FailOn: "medium", Comment: "always", CheckRun: false, SARIFFile: "out.sarif", BOMFile: "bom.json",
+		FailOn: "medium", Comment: "always", CheckRun: false, SARIFFile: "out.sarif", BOMFile: "bom.json", BOMSpec: "1.7",
 		Token: "input-token", Offline: true, PyPIURL: "https://pypi.example/", CacheDir: ".cache/mlguard",
 	}
 	if diff := cmp.Diff(want, set); diff != "" {

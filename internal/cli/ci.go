@@ -18,6 +18,7 @@ import (
 
 	gh "github.com/google/go-github/v82/github"
 
+	"github.com/mlguard/mlguard/internal/bom"
 	"github.com/mlguard/mlguard/internal/ci"
 	"github.com/mlguard/mlguard/internal/finding"
 	"github.com/mlguard/mlguard/internal/githubapi"
@@ -68,6 +69,8 @@ func runCIEnv(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.StringVar(&cfg.Comment, "comment", cfg.Comment, "pull request comment: true (when there are findings, kept up to date), always, or false")
 	fs.BoolVar(&cfg.CheckRun, "check-run", cfg.CheckRun, "create the mlguard check run")
 	fs.StringVar(&cfg.SARIFFile, "sarif-file", cfg.SARIFFile, "also write SARIF to `FILE` (relative to the workspace)")
+	fs.StringVar(&cfg.BOMFile, "bom-file", cfg.BOMFile, "also write the CycloneDX ML-BOM of what was scanned to `FILE` (relative to the workspace)")
+	fs.StringVar(&cfg.BOMSpec, "bom-spec", cfg.BOMSpec, "CycloneDX `VERSION` of the ML-BOM: 1.6 or 1.7")
 	fs.BoolVar(&cfg.Offline, "offline", cfg.Offline, "make no network call (changed files come from git)")
 	fs.StringVar(&cfg.base, "base", "", "outside GitHub Actions: scan the files changed since this git `REF` (default: the whole folder)")
 	cfg.register(fs, "outside GitHub Actions: report format, text, json or sarif")
@@ -165,13 +168,19 @@ func runLocalCI(ctx context.Context, cfg ciConfig, filter *ci.Filter, threshold 
 	check := func(paths []string) ([]finding.Package, []finding.Finding) {
 		return checkDependencies(ctx, wd, paths, base, g, time.Now(), log)
 	}
-	res, err := scanChanges(ctx, wd, ch, filter, threshold, cfg.jobs, cfg.format != "text" || cfg.SARIFFile != "", check, log)
+	res, err := scanChanges(ctx, wd, ch, filter, threshold, cfg.jobs, cfg.format != "text" || cfg.SARIFFile != "" || cfg.BOMFile != "", check, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
 		return ExitError
 	}
 	if cfg.SARIFFile != "" {
 		if err := writeReportFile(wd, cfg.SARIFFile, func(w io.Writer) error { return sarif.Write(w, res, sarif.Options{}) }); err != nil {
+			fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
+			return ExitError
+		}
+	}
+	if cfg.BOMFile != "" {
+		if err := writeBOM(ctx, wd, cfg, res, localRepo(ctx, wd), os.Getenv); err != nil {
 			fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
 			return ExitError
 		}
@@ -278,8 +287,17 @@ func runGitHubActions(ctx context.Context, cfg ciConfig, filter *ci.Filter, thre
 		}
 		sarifOut = cfg.SARIFFile
 	}
+	bomOut := ""
 	if cfg.BOMFile != "" {
-		problems = append(problems, "bom-file: this version does not write an ML-BOM yet; no file was written")
+		repo := bom.Repo{Name: g.Owner + "/" + g.Repo, Commit: g.HeadSHA()}
+		if g.ServerURL != "" && g.Owner != "" {
+			repo.URL = strings.TrimSuffix(g.ServerURL, "/") + "/" + g.Owner + "/" + g.Repo
+		}
+		if err := writeBOM(ctx, g.Workspace, cfg, res, repo, getenv); err != nil {
+			fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
+			return ExitError
+		}
+		bomOut = cfg.BOMFile
 	}
 
 	if client != nil {
@@ -312,13 +330,31 @@ func runGitHubActions(ctx context.Context, cfg ciConfig, filter *ci.Filter, thre
 		{"decision", res.Decision},
 		{"findings", strconv.Itoa(len(res.Findings))},
 		{"sarif-file", sarifOut},
-		{"bom-file", ""},
+		{"bom-file", bomOut},
 	}
 	if err := ci.WriteOutputs(g.OutputFile, outputs); err != nil {
 		fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
 		return ExitError
 	}
 	return code
+}
+
+// writeBOM writes the ML-BOM of what the run scanned to cfg.BOMFile in the
+// workspace (through a temporary file and a rename, never through a link).
+func writeBOM(ctx context.Context, workspace string, cfg ciConfig, res *finding.Result, repo bom.Repo, getenv func(string) string) error {
+	spec, err := bom.ParseSpec(cfg.BOMSpec)
+	if err != nil {
+		return fmt.Errorf("bom-spec: %w", err)
+	}
+	when, deterministic, err := bomTime(getenv)
+	if err != nil {
+		return err
+	}
+	doc, err := bom.Build(ctx, inventory(res, repo), bom.Options{Spec: spec, Root: workspace, Time: when, Deterministic: deterministic, Jobs: cfg.jobs})
+	if err != nil {
+		return fmt.Errorf("building the ML-BOM: %w", err)
+	}
+	return writeReportFile(workspace, cfg.BOMFile, func(w io.Writer) error { return bom.Encode(w, doc, spec) })
 }
 
 // apiProblem says why a report could not be published, with the permission

@@ -36,7 +36,8 @@ const usage = `mlguard: a CI gate for machine-learning supply chains.
 Usage:
   mlguard scan [flags] PATH...   scan model files and folders
   mlguard ci [flags]             scan what a change touched and report to the CI (the GitHub Action's entry point)
-  mlguard health PKG...           check packages' health: pypi:torch@2.5.1 npm:left-pad hf:org/model
+  mlguard bom [flags] PATH...    write a CycloneDX ML-BOM of the models, datasets and packages
+  mlguard health PKG...          check packages' health: pypi:torch@2.5.1 npm:left-pad hf:org/model
   mlguard rules [--format F]     list every rule with its id, severity and summary
   mlguard version                print the version
 
@@ -64,7 +65,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runCI(ctx, args[1:], stdout, stderr)
 	case "health":
 		return runHealth(ctx, args[1:], stdout, stderr)
-	case "bom", "policy":
+	case "bom":
+		return runBOM(ctx, args[1:], stdout, stderr)
+	case "policy":
 		fmt.Fprintf(stderr, "mlguard: the %s command is not available in this version yet\n", args[0])
 		return ExitError
 	}
@@ -150,11 +153,31 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		level = slog.LevelInfo
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	eng := scan.New(scan.Options{Hash: f.format != "text", Jobs: f.jobs, Logger: logger})
-	rep, err := eng.Scan(ctx, paths)
+	res, err := collect(ctx, paths, collectOptions{hash: f.format != "text", jobs: f.jobs, offline: *offline, cacheDir: *cacheDir, base: *baseRef}, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "mlguard scan: %v\n", err)
 		return ExitError
+	}
+	res.Decide(threshold)
+	return report(res, f, stdout, stderr, "mlguard scan")
+}
+
+// collectOptions say how mlguard scan and mlguard bom collect a result.
+type collectOptions struct {
+	hash     bool   // hash every model file
+	jobs     int    // files scanned at once
+	offline  bool   // ask no registry
+	cacheDir string // registry cache
+	base     string // check only the dependencies changed since this git ref
+}
+
+// collect scans the model files under paths and checks the packages of the
+// manifests found there. The result is sorted but not decided.
+func collect(ctx context.Context, paths []string, o collectOptions, logger *slog.Logger) (*finding.Result, error) {
+	eng := scan.New(scan.Options{Hash: o.hash, Jobs: o.jobs, Logger: logger})
+	rep, err := eng.Scan(ctx, paths)
+	if err != nil {
+		return nil, err
 	}
 	res := &finding.Result{
 		Tool:     finding.Tool{Name: "mlguard", Version: Version},
@@ -164,16 +187,14 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Packages: []finding.Package{},
 	}
 	if manifests := findManifests(paths); len(manifests) > 0 {
-		g, err := gathererFor(ci.Inputs{Offline: *offline, CacheDir: *cacheDir}, os.Getenv)
+		g, err := gathererFor(ci.Inputs{Offline: o.offline, CacheDir: o.cacheDir}, os.Getenv)
 		if err != nil {
-			fmt.Fprintf(stderr, "mlguard scan: %v\n", err)
-			return ExitError
+			return nil, err
 		}
 		var base baseReader
-		if *baseRef != "" {
-			if base, err = mergeBaseReader(ctx, *baseRef); err != nil {
-				fmt.Fprintf(stderr, "mlguard scan: --base %s: %v\n", *baseRef, err)
-				return ExitError
+		if o.base != "" {
+			if base, err = mergeBaseReader(ctx, o.base); err != nil {
+				return nil, fmt.Errorf("--base %s: %w", o.base, err)
 			}
 		}
 		pkgs, fs := checkDependencies(ctx, "", manifests, base, g, time.Now(), logger)
@@ -181,9 +202,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		res.Findings = append(res.Findings, fs...)
 	}
 	res.Sort()
-	res.Decide(threshold)
-
-	return report(res, f, stdout, stderr, "mlguard scan")
+	return res, nil
 }
 
 // report writes res as f asks (to f.output, else stdout) and returns the

@@ -133,7 +133,7 @@ func checkDependencies(ctx context.Context, workspace string, files []string, ba
 			hf = health.FromRegistry(facts[i], c.Pinned())
 		}
 		fs := health.Check(c, hf, th, now)
-		pkgs = append(pkgs, finding.Package{PURL: c.PURL(), Change: c.Kind, Facts: orEmptyFacts(facts[i]), Findings: nonNil(fs)})
+		pkgs = append(pkgs, finding.Package{PURL: c.PURL(), Change: c.Kind, Facts: orEmptyFacts(facts[i]), Findings: nonNil(fs), Dep: c.Package})
 		all = append(all, fs...)
 	}
 	return pkgs, append(problems, all...)

@@ -185,6 +185,11 @@ func checkCommon(t *testing.T, r *run, fx *fixtures, p *pull) {
 	if want := r.outputs["sarif-file"]; want != "" && want != "mlguard.sarif" {
 		t.Errorf("output sarif-file = %q, want mlguard.sarif (workspace-relative)", want)
 	}
+	if got := r.outputs["bom-file"]; got != "mlguard.cdx.json" {
+		t.Errorf("output bom-file = %q, want mlguard.cdx.json (the default)", got)
+	} else {
+		validateBOM(t, filepath.Join(r.workspace, got), "1.6")
+	}
 	checkCheckRun(t, r)
 }
 

@@ -1,0 +1,206 @@
+package bom
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	cdx "github.com/CycloneDX/cyclonedx-go"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mlguard/mlguard/internal/deps"
+	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/registry"
+)
+
+var when = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func TestLicenses(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		want *cdx.Licenses
+	}{
+		{"", nil},
+		{"apache-2.0", &cdx.Licenses{{License: &cdx.License{ID: "Apache-2.0"}}}},
+		{"MIT", &cdx.Licenses{{License: &cdx.License{ID: "MIT"}}}},
+		{"mit or apache-2.0", &cdx.Licenses{{Expression: "MIT OR Apache-2.0"}}},
+		{"GPL-2.0-only WITH Classpath-exception-2.0", &cdx.Licenses{{Expression: "GPL-2.0-only WITH Classpath-exception-2.0"}}},
+		{"(MIT AND BSD-3-Clause) OR LicenseRef-mine", &cdx.Licenses{{Expression: "(MIT AND BSD-3-Clause) OR LicenseRef-mine"}}},
+		{"MIT OR Nonsense-1.0", &cdx.Licenses{{License: &cdx.License{Name: "MIT OR Nonsense-1.0"}}}},
+		{"llama3", &cdx.Licenses{{License: &cdx.License{Name: "llama3"}}}},
+		{"BSD License", &cdx.Licenses{{License: &cdx.License{Name: "BSD License"}}}},
+	} {
+		if diff := cmp.Diff(tc.want, licenses(tc.in)); diff != "" {
+			t.Errorf("licenses(%q) (-want +got):\n%s", tc.in, diff)
+		}
+	}
+}
+
+func TestHubID(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]bool{
+		"meta-llama/Llama-3.1-8B": true, "org/name": true, "name": false, "/abs/path": false,
+		"./local/model": false, "a/b/c": false, "org/..": false, "org/na me": false, "": false,
+	} {
+		if got := hubID(s); got != want {
+			t.Errorf("hubID(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+func TestVulnerabilities(t *testing.T) {
+	t.Parallel()
+	advs := []registry.Advisory{
+		{ID: "GHSA-aaaa", Aliases: []string{"PYSEC-1", "CVE-2024-1"}, Summary: "bad", Severity: "HIGH"},
+		{ID: "GHSA-bbbb", Severity: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"},
+		{ID: "MAL-2025-1", Summary: "malicious code", Malicious: true},
+	}
+	inv := Inventory{Packages: []Package{
+		{Package: deps.Package{Ecosystem: deps.PyPI, Name: "torch", Version: "2.3.1"}, Facts: &registry.Facts{Advisories: registry.Some(advs), License: registry.Some("BSD-3-Clause")}},
+		{Package: deps.Package{Ecosystem: deps.PyPI, Name: "torchvision", Version: "0.18.1"}, Facts: &registry.Facts{Advisories: registry.Some(advs[:1])}},
+		{Package: deps.Package{Ecosystem: deps.PyPI, Name: "loose", Range: ">=1"}, Facts: &registry.Facts{Advisories: registry.Some(advs)}},
+	}}
+	b, err := Build(context.Background(), inv, Options{Time: when, Deterministic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type vuln struct {
+		ID, Severity, Method string
+		Affects              []string
+		Refs                 []string
+	}
+	var got []vuln
+	for _, v := range *b.Vulnerabilities {
+		r := (*v.Ratings)[0]
+		g := vuln{ID: v.ID, Severity: string(r.Severity), Method: string(r.Method)}
+		for _, a := range *v.Affects {
+			g.Affects = append(g.Affects, a.Ref)
+		}
+		for _, ref := range deref(v.References) {
+			g.Refs = append(g.Refs, ref.ID+" "+ref.Source.Name)
+		}
+		got = append(got, g)
+	}
+	want := []vuln{
+		{ID: "GHSA-aaaa", Severity: "high", Affects: []string{"pkg:pypi/torch@2.3.1", "pkg:pypi/torchvision@0.18.1"}, Refs: []string{"CVE-2024-1 NVD", "PYSEC-1 OSV"}},
+		{ID: "GHSA-bbbb", Severity: "unknown", Method: "CVSSv31", Affects: []string{"pkg:pypi/torch@2.3.1"}},
+		// An unpinned package carries only the malicious record, which condemns every version.
+		{ID: "MAL-2025-1", Severity: "critical", Affects: []string{"pkg:pypi/loose", "pkg:pypi/torch@2.3.1"}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("vulnerabilities (-want +got):\n%s", diff)
+	}
+}
+
+// TestDeterministic builds the same inventory twice: with Deterministic the
+// documents are byte for byte equal, without it the serial numbers differ.
+func TestDeterministic(t *testing.T) {
+	t.Parallel()
+	inv := Inventory{
+		Tool: finding.Tool{Name: "mlguard", Version: "test"},
+		Repo: Repo{Name: "org/repo", URL: "https://github.com/org/repo", Commit: strings.Repeat("a", 40)},
+		Packages: []Package{
+			{Package: deps.Package{Ecosystem: deps.NPM, Name: "@types/node", Version: "20.1.0"}},
+			{Package: deps.Package{Ecosystem: deps.PyPI, Name: "numpy", Version: "1.26.4"}},
+		},
+	}
+	enc := func(o Options) string {
+		b, err := Build(context.Background(), inv, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := Encode(&buf, b, cdx.SpecVersion1_6); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	a, b := enc(Options{Time: when, Deterministic: true}), enc(Options{Time: when, Deterministic: true})
+	if a != b {
+		t.Errorf("deterministic output differs:\n%s\n%s", a, b)
+	}
+	if !strings.Contains(a, `"serialNumber": "urn:uuid:`) || !strings.Contains(a, `"timestamp": "2026-01-02T03:04:05Z"`) {
+		t.Errorf("serial or timestamp missing:\n%s", a)
+	}
+	r1, r2 := enc(Options{Time: when}), enc(Options{Time: when})
+	if r1 == r2 {
+		t.Error("random serial numbers are equal")
+	}
+}
+
+// TestModelFolder builds the BOM of a Hugging Face style folder on disk:
+// one model whose files are all listed with their hashes, the revision from
+// the download metadata, the card's licence, datasets, metrics and
+// considerations, and the scan's findings as properties.
+func TestModelFolder(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, content string) {
+		t.Helper()
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("m/config.json", `{"_name_or_path": "org/tiny", "model_type": "bert", "architectures": ["BertModel"], "torch_dtype": "float32"}`)
+	write("m/README.md", "---\nlicense: mit\ndatasets: [org/corpus]\npipeline_tag: fill-mask\n---\n# tiny\n\n## Limitations\n\nSmall.\n")
+	write("m/vocab.txt", "[PAD]\n")
+	write("m/model.safetensors", "weights")
+	write("m/.cache/huggingface/download/model.safetensors.metadata", strings.Repeat("b", 40)+"\n")
+	files := []finding.File{{Path: "m/model.safetensors", Format: "safetensors", Size: 7, SHA256: "feed", ModelInfo: finding.ModelInfo{Parameters: 110, DType: "F32"}}}
+	fd := finding.New(finding.ScanIncomplete, "something odd")
+	fd.Path = "m/model.safetensors"
+	b, err := Build(context.Background(), Inventory{Files: files, Findings: []finding.Finding{fd}}, Options{Root: dir, Time: when, Deterministic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var model *cdx.Component
+	for i, c := range *b.Components {
+		if c.Type == cdx.ComponentTypeMachineLearningModel {
+			model = &(*b.Components)[i]
+		}
+	}
+	if model == nil {
+		t.Fatalf("no model component: %+v", *b.Components)
+	}
+	if model.Name != "org/tiny" || model.Version != strings.Repeat("b", 40) || model.PackageURL != "pkg:huggingface/org/tiny@"+strings.Repeat("b", 40) {
+		t.Errorf("name, version or purl: %q %q %q", model.Name, model.Version, model.PackageURL)
+	}
+	var names []string
+	for _, f := range *model.Components {
+		names = append(names, f.Name)
+		if f.Hashes == nil || (*f.Hashes)[0].Value == "" {
+			t.Errorf("file %s has no hash", f.Name)
+		}
+	}
+	if diff := cmp.Diff([]string{"m/README.md", "m/config.json", "m/model.safetensors", "m/vocab.txt"}, names); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+	js, _ := json.Marshal(model)
+	for _, want := range []string{
+		`"id":"MIT"`, `"task":"fill-mask"`, `"architectureFamily":"bert"`, `"modelArchitecture":"BertModel"`,
+		`"technicalLimitations":["Small."]`, `{"name":"mlguard:model:parameters","value":"110"}`,
+		`{"name":"mlguard:model:dtype","value":"F32"}`, `{"name":"mlguard:scan:result","value":"high"}`,
+		`scan/incomplete m/model.safetensors: something odd`,
+	} {
+		if !strings.Contains(string(js), want) {
+			t.Errorf("model component lacks %s:\n%s", want, js)
+		}
+	}
+	var ds bool
+	for _, c := range *b.Components {
+		ds = ds || c.Type == cdx.ComponentTypeData && c.Name == "org/corpus" && c.PackageURL == "pkg:huggingface/datasets/org/corpus"
+	}
+	if !ds {
+		t.Errorf("no dataset component for org/corpus: %+v", *b.Components)
+	}
+}

@@ -7,9 +7,9 @@ import (
 	"compress/bzip2"
 	"compress/gzip"
 	"compress/zlib"
+	"context"
 	"errors"
 	"fmt"
-	"github.com/mlguard/mlguard/internal/scan/keras"
 	"io"
 	"path"
 	"regexp"
@@ -18,13 +18,16 @@ import (
 
 	"github.com/bodgit/sevenzip"
 	"github.com/klauspost/compress/zstd"
-	"github.com/mlguard/mlguard/internal/finding"
-	"github.com/mlguard/mlguard/internal/scan/pickle"
-	"github.com/mlguard/mlguard/internal/scan/zipx"
-	"github.com/mlguard/mlguard/internal/sniff"
 	"github.com/pierrec/lz4/v4"
 	"github.com/ulikunitz/xz"
 	"github.com/ulikunitz/xz/lzma"
+
+	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/scan/keras"
+	"github.com/mlguard/mlguard/internal/scan/pickle"
+	"github.com/mlguard/mlguard/internal/scan/torchstate"
+	"github.com/mlguard/mlguard/internal/scan/zipx"
+	"github.com/mlguard/mlguard/internal/sniff"
 )
 
 // descend checks the depth limit before entering a container's members.
@@ -129,6 +132,57 @@ func (j *job) scanZip(n *node) {
 		if j.ctx.Err() != nil {
 			return
 		}
+	}
+	if torch && (n.depth == 0 || n.wrapped) && j.pickleSafe() {
+		for i := range a.Entries {
+			if e := &a.Entries[i]; reDataPkl.MatchString(e.Name) && !e.Encrypted {
+				j.torchState(func() (io.Reader, func(), error) {
+					if e.Method == 0 {
+						return a.Raw(e), func() {}, nil
+					}
+					rc, err := a.Open(e)
+					if err != nil {
+						return nil, nil, err
+					}
+					return rc, func() { rc.Close() }, nil
+				}, torchstate.Read)
+				break
+			}
+		}
+	}
+}
+
+// maxStatePickle bounds the state-dict pickle read for the model's
+// parameter count (a real data.pkl of a large model is a few MiB).
+const maxStatePickle = 32 << 20
+
+// pickleSafe reports whether the pickles scanned so far gave no finding of
+// medium severity or above: only then is a checkpoint's state dict read.
+func (j *job) pickleSafe() bool {
+	for _, f := range j.findings {
+		if strings.HasPrefix(f.Rule, "pickle/") && f.Severity >= finding.Medium {
+			return false
+		}
+	}
+	return true
+}
+
+// torchState reads a PyTorch checkpoint's state dict (without its tensor
+// data) for the model's parameter count and dtype. A state dict it cannot
+// read leaves them unknown: the security scan has already been done.
+func (j *job) torchState(open func() (io.Reader, func(), error), read func(context.Context, io.Reader, int64) (torchstate.Info, error)) {
+	r, done, err := open()
+	if err != nil {
+		return
+	}
+	defer done()
+	info, err := read(j.ctx, r, maxStatePickle)
+	if err != nil {
+		j.e.log.Debug("the state dict could not be read for its parameter count", "path", j.path, "err", err)
+		return
+	}
+	if info.Tensors > 0 {
+		j.info.Parameters, j.info.DType = info.Parameters, info.DType
 	}
 }
 

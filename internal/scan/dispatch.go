@@ -20,6 +20,7 @@ import (
 	"github.com/mlguard/mlguard/internal/scan/pickle"
 	"github.com/mlguard/mlguard/internal/scan/safetensors"
 	"github.com/mlguard/mlguard/internal/scan/tensorflow"
+	"github.com/mlguard/mlguard/internal/scan/torchstate"
 	"github.com/mlguard/mlguard/internal/sniff"
 )
 
@@ -98,6 +99,9 @@ func (j *job) scan(n *node) {
 	case sniff.PyTorchLegacy:
 		// Magic number, protocol version, system info, the object, storage keys; raw storages follow.
 		j.scanPickle(n, 5, "pytorch-legacy")
+		if n.ra != nil && (n.depth == 0 || n.wrapped) && j.pickleSafe() {
+			j.torchState(func() (io.Reader, func(), error) { return n.reader(), func() {}, nil }, torchstate.ReadLegacy)
+		}
 	case sniff.Zip:
 		j.scanZip(n)
 	case sniff.Tar:

@@ -169,3 +169,43 @@ func TestRepositoryYAMLReportsOnlyDangerousTargets(t *testing.T) {
 		t.Errorf("findings %+v, want one critical config/hydra-target in callbacks.yaml", rep.Findings)
 	}
 }
+
+// TestTorchStateThroughTheEngine: a PyTorch checkpoint that scans clean gets
+// the parameter count and dtype torch itself reports (testdata/expected.json
+// of torchstate, printed by the fixture script), in both the zip and the
+// legacy format; a malicious one gets none, since its state dict is never
+// read.
+func TestTorchStateThroughTheEngine(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.FromSlash("torchstate/testdata/expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]struct {
+		DType      string `json:"dtype"`
+		Parameters int64  `json:"parameters"`
+	}
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"seq_zip.pt", "seq_legacy.pt", "checkpoint_zip.pt", "bf16_zip.pt", "tied_zip.pt", "args_zip.pt"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			rep, err := New(Options{}).Scan(context.Background(), []string{filepath.Join("torchstate", "testdata", name)})
+			if err != nil || len(rep.Files) != 1 {
+				t.Fatalf("%v %+v", err, rep)
+			}
+			f := rep.Files[0]
+			if f.Parameters != want[name].Parameters || f.DType != want[name].DType || len(rep.Findings) != 0 {
+				t.Errorf("parameters %d, dtype %q, findings %v; want %d, %q", f.Parameters, f.DType, rep.Findings, want[name].Parameters, want[name].DType)
+			}
+		})
+	}
+	rep, err := New(Options{}).Scan(context.Background(), []string{filepath.Join("..", "..", "testdata", "models", "malicious", "torch_reduce_os_system.pt")})
+	if err != nil || len(rep.Files) != 1 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	if f := rep.Files[0]; f.Parameters != 0 || f.DType != "" || len(rep.Findings) == 0 {
+		t.Errorf("a malicious checkpoint: parameters %d, dtype %q, findings %d", f.Parameters, f.DType, len(rep.Findings))
+	}
+}

@@ -14,6 +14,16 @@ var fuzzPaths = []string{
 	"requirements.txt", "pyproject.toml", "Pipfile", "environment.yml", "package.json", "go.mod",
 	"poetry.lock", "Pipfile.lock", "uv.lock", "pdm.lock", "package-lock.json", "yarn.lock",
 	"pnpm-lock.yaml", "bun.lock", "Cargo.lock", "train.py", "config.json", "README.md",
+	"pom.xml", "gradle.lockfile", "gradle/verification-metadata.xml", "libs.versions.toml", "pylock.toml",
+	"Cargo.toml", "setup.py", "setup.cfg",
+}
+
+// fuzzSeedPaths are the testdata files whose names do not start or end with
+// the path they seed.
+var fuzzSeedPaths = map[string]string{
+	"pep621.pyproject.toml":     "pyproject.toml",
+	"adapter_config.json":       "config.json",
+	"verification-metadata.xml": "gradle/verification-metadata.xml",
 }
 
 func FuzzParse(f *testing.F) {
@@ -32,8 +42,7 @@ func FuzzParse(f *testing.F) {
 			}
 			for i, p := range fuzzPaths {
 				if strings.HasPrefix(strings.TrimSuffix(e.Name(), ".txt"), p) || strings.HasSuffix(e.Name(), p) ||
-					(e.Name() == "pep621.pyproject.toml" && p == "pyproject.toml") ||
-					(e.Name() == "adapter_config.json" && p == "config.json") {
+					fuzzSeedPaths[e.Name()] == p || strings.HasSuffix(e.Name(), ".py") && p == "setup.py" {
 					f.Add(uint8(i), b)
 				}
 			}
@@ -50,6 +59,9 @@ func FuzzParse(f *testing.F) {
 		pkgs, err := Parse(context.Background(), p, content)
 		if err != nil && pkgs != nil {
 			t.Fatalf("%s: packages and an error", p)
+		}
+		if err != nil && strings.Contains(err.Error(), "internal error") {
+			t.Fatalf("%s: a parser panicked: %v", p, err) // Parse recovers, the fuzzer must not
 		}
 		for _, pkg := range pkgs {
 			if pkg.Name == "" || pkg.Ecosystem == "" || pkg.Manifest != p {

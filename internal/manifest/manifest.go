@@ -3,13 +3,16 @@
 // cards, and diffs the packages of a base and a head revision.
 //
 // Lock files that google/osv-scalibr's extractors cover (poetry.lock,
-// Pipfile.lock, uv.lock, pdm.lock, package-lock.json, npm-shrinkwrap.json,
-// yarn.lock, pnpm-lock.yaml, bun.lock, Cargo.lock) go through those
-// extractors, fed from memory. Formats where scalibr reports something other
-// than the declared dependencies, or drops what we need (ranges, line
+// Pipfile.lock, uv.lock, pdm.lock, pylock.toml, package-lock.json,
+// npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml, bun.lock, Cargo.lock,
+// gradle.lockfile, gradle/verification-metadata.xml) go through those
+// extractors, fed from memory, and so do Maven's pom.xml and Gradle's
+// version catalog (libs.versions.toml), with their ranges and unresolved
+// properties reported as unpinned. Formats where scalibr reports something
+// other than the declared dependencies, or drops what we need (ranges, line
 // numbers), have parsers here: requirements*.txt, pyproject.toml (PEP 621,
-// PEP 735 and [tool.poetry]), Pipfile, package.json, go.mod and conda
-// environment.yml.
+// PEP 735 and [tool.poetry]), Pipfile, package.json, go.mod, conda
+// environment.yml, Cargo.toml, setup.py (read, never run) and setup.cfg.
 //
 // Every parser treats its input as hostile: the content size, line length
 // and number of packages are capped, and a parser never panics.
@@ -48,6 +51,7 @@ type format struct {
 	name  string
 	match func(base string) bool
 	parse parser
+	dir   string // when set, the name of the directory the file must be in
 }
 
 func exact(names ...string) func(string) bool {
@@ -61,33 +65,62 @@ func exact(names ...string) func(string) bool {
 	}
 }
 
+func suffix(sfx string) func(string) bool {
+	return func(base string) bool { return len(base) > len(sfx) && strings.HasSuffix(base, sfx) }
+}
+
+// pylockName matches pylock.toml and PEP 751's named lock files,
+// pylock.<name>.toml, as scalibr's pylock extractor does.
+func pylockName(base string) bool {
+	ok, _ := path.Match("pylock.*.toml", base)
+	return ok || base == "pylock.toml"
+}
+
+// pomName matches pom.xml and the .pom files of a Maven repository layout.
+func pomName(base string) bool {
+	return base == "pom.xml" || len(base) > len(".pom") && strings.HasSuffix(base, ".pom")
+}
+
 // requirementsName matches requirements.txt, requirements-dev.txt,
 // requirements_gpu.txt, requirements.in, dev-requirements.txt.
 var requirementsName = regexp.MustCompile(`(?i)^([\w.-]*[-_.])?requirements([-_.][\w.-]*)?\.(txt|in)$`)
 
 // formats is the explicit list of formats, checked in order.
 var formats = []format{
-	{"requirements.txt", requirementsName.MatchString, parseRequirements},
-	{"pyproject.toml", exact("pyproject.toml"), parsePyproject},
-	{"Pipfile", exact("Pipfile"), parsePipfile},
-	{"environment.yml", exact("environment.yml", "environment.yaml"), parseCondaEnv},
-	{"package.json", exact("package.json"), parsePackageJSON},
-	{"go.mod", exact("go.mod"), parseGoMod},
-	{"poetry.lock", exact("poetry.lock"), scalibrParser(scalibrPoetry)},
-	{"Pipfile.lock", exact("Pipfile.lock"), scalibrParser(scalibrPipfileLock)},
-	{"uv.lock", exact("uv.lock"), scalibrParser(scalibrUV)},
-	{"pdm.lock", exact("pdm.lock"), scalibrParser(scalibrPDM)},
-	{"package-lock.json", exact("package-lock.json", "npm-shrinkwrap.json"), scalibrParser(scalibrPackageLock)},
-	{"yarn.lock", exact("yarn.lock"), scalibrParser(scalibrYarn)},
-	{"pnpm-lock.yaml", exact("pnpm-lock.yaml"), scalibrParser(scalibrPNPM)},
-	{"bun.lock", exact("bun.lock"), scalibrParser(scalibrBun)},
-	{"Cargo.lock", exact("Cargo.lock"), scalibrParser(scalibrCargo)},
+	{"requirements.txt", requirementsName.MatchString, parseRequirements, ""},
+	{"pyproject.toml", exact("pyproject.toml"), parsePyproject, ""},
+	{"Pipfile", exact("Pipfile"), parsePipfile, ""},
+	{"environment.yml", exact("environment.yml", "environment.yaml"), parseCondaEnv, ""},
+	{"package.json", exact("package.json"), parsePackageJSON, ""},
+	{"go.mod", exact("go.mod"), parseGoMod, ""},
+	{"poetry.lock", exact("poetry.lock"), scalibrParser(scalibrPoetry), ""},
+	{"Pipfile.lock", exact("Pipfile.lock"), scalibrParser(scalibrPipfileLock), ""},
+	{"uv.lock", exact("uv.lock"), scalibrParser(scalibrUV), ""},
+	{"pdm.lock", exact("pdm.lock"), scalibrParser(scalibrPDM), ""},
+	{"package-lock.json", exact("package-lock.json", "npm-shrinkwrap.json"), scalibrParser(scalibrPackageLock), ""},
+	{"yarn.lock", exact("yarn.lock"), scalibrParser(scalibrYarn), ""},
+	{"pnpm-lock.yaml", exact("pnpm-lock.yaml"), scalibrParser(scalibrPNPM), ""},
+	{"bun.lock", exact("bun.lock"), scalibrParser(scalibrBun), ""},
+	{"Cargo.lock", exact("Cargo.lock"), scalibrParser(scalibrCargo), ""},
+	{"Cargo.toml", exact("Cargo.toml"), parseCargoToml, ""},
+	{"setup.py", exact("setup.py"), parseSetupPy, ""},
+	{"setup.cfg", exact("setup.cfg"), parseSetupCfg, ""},
+	{"pylock.toml", pylockName, scalibrParser(scalibrPylock), ""},
+	{"pom.xml", pomName, parsePOM, ""},
+	{"gradle.lockfile", exact("gradle.lockfile", "buildscript-gradle.lockfile"), scalibrParser(scalibrGradleLock), ""},
+	{"verification-metadata.xml", exact("verification-metadata.xml"), scalibrParser(scalibrGradleMeta), "gradle"},
+	{"libs.versions.toml", exact("libs.versions.toml"), scalibrParser(scalibrGradleCat), ""},
+	{"gradle/*.versions.toml", suffix(".versions.toml"), scalibrParser(scalibrGradleCat), "gradle"},
 }
 
+// lookup picks the format of the file at p by its base name and, for the
+// formats that ask for one, the name of its directory (Gradle's
+// verification-metadata.xml only counts in gradle/).
 func lookup(p string) (format, bool) {
-	base := path.Base(strings.ReplaceAll(p, `\`, "/"))
+	p = strings.ReplaceAll(p, `\`, "/")
+	base, dir := path.Base(p), path.Base(path.Dir(p))
 	for _, f := range formats {
-		if f.match(base) {
+		if f.match(base) && (f.dir == "" || f.dir == dir) {
 			return f, true
 		}
 	}

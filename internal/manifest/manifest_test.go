@@ -30,9 +30,15 @@ func TestDetect(t *testing.T) {
 		"Pipfile": true, "Pipfile.lock": true, "uv.lock": true, "pdm.lock": true, "environment.yml": true,
 		"environment.yaml": true, "web/package.json": true, "package-lock.json": true, "npm-shrinkwrap.json": true,
 		"yarn.lock": true, "pnpm-lock.yaml": true, "bun.lock": true, "go.mod": true, "Cargo.lock": true,
-		`win\dir\go.mod`: true,
-		"README.md":      false, "go.sum": false, "requirements.py": false, "train.py": false, "config.json": false,
-		"Cargo.toml": false, "pom.xml": false, "setup.py": false, "package.json.bak": false,
+		`win\dir\go.mod`: true, "Cargo.toml": true, "crates/x/Cargo.toml": true, "setup.py": true, "setup.cfg": true,
+		"pylock.toml": true, "pylock.gpu.toml": true, "pom.xml": true, "java/svc/pom.xml": true,
+		"m2/ai/djl/api/0.30.0/api-0.30.0.pom": true, "gradle.lockfile": true, "app/buildscript-gradle.lockfile": true,
+		"gradle/verification-metadata.xml": true, `sub\gradle\verification-metadata.xml`: true,
+		"libs.versions.toml": true, "gradle/libs.versions.toml": true, "gradle/tools.versions.toml": true,
+		"README.md": false, "go.sum": false, "requirements.py": false, "train.py": false, "config.json": false,
+		"package.json.bak": false, "verification-metadata.xml": false, "config/verification-metadata.xml": false,
+		"tools.versions.toml": false, "gradle/.versions.toml": false, "pylock.txt": false, "mypylock.toml": false,
+		"pom.xml.orig": false, ".pom": false, "build.gradle": false, "setup.cfg.in": false, "Cargo.toml.orig": false,
 	} {
 		if got := Detect(p); got != want {
 			t.Errorf("Detect(%q) = %v, want %v", p, got, want)
@@ -44,6 +50,12 @@ func TestParse(t *testing.T) {
 	t.Parallel()
 	py := func(name, version, rng, manifest string, line int) deps.Package {
 		return deps.Package{Ecosystem: deps.PyPI, Name: name, Version: version, Range: rng, Manifest: manifest, Line: line}
+	}
+	mvn := func(name, version, rng, manifest string, line int) deps.Package {
+		return deps.Package{Ecosystem: deps.Maven, Name: name, Version: version, Range: rng, Manifest: manifest, Line: line}
+	}
+	crate := func(name, version, rng string, line int) deps.Package {
+		return deps.Package{Ecosystem: deps.Cargo, Name: name, Version: version, Range: rng, Manifest: "Cargo.toml", Line: line}
 	}
 	tests := []struct {
 		file, path string
@@ -128,6 +140,85 @@ func TestParse(t *testing.T) {
 			{Ecosystem: deps.NPM, Name: "loose-envify", Version: "1.4.0", Manifest: "yarn.lock", Line: 12},
 			{Ecosystem: deps.NPM, Name: "react", Version: "18.3.1", Manifest: "yarn.lock", Line: 5},
 		}},
+		{"pylock.toml", "pylock.toml", []deps.Package{
+			py("numpy", "2.1.2", "", "pylock.toml", 7),
+			py("peft", "", "*", "pylock.toml", 23), // from git: no version
+			py("torch", "2.5.1", "", "pylock.toml", 15),
+			// inference-service, the project itself (directory "."), is left out
+		}},
+		{"pom.xml", "svc/pom.xml", []deps.Package{
+			mvn("ai.djl.huggingface:tokenizers", "", "${tokenizers.version}", "svc/pom.xml", 49), // dropped by scalibr
+			mvn("ai.djl:api", "0.30.0", "", "svc/pom.xml", 44),
+			mvn("com.example.ml:model-api", "1.4.0", "", "svc/pom.xml", 68),
+			mvn("com.fasterxml.jackson.core:jackson-databind", "", "[2.15,2.18)", "svc/pom.xml", 58),
+			mvn("com.google.guava:guava", "", "[32.0,)", "svc/pom.xml", 63),
+			mvn("com.microsoft.onnxruntime:onnxruntime", "1.19.2", "", "svc/pom.xml", 54), // from dependencyManagement
+			mvn("org.junit.jupiter:junit-jupiter", "5.11.2", "", "svc/pom.xml", 73),
+			mvn("org.springframework.boot:spring-boot-starter-web", "", "*", "svc/pom.xml", 40), // managed by the parent
+		}},
+		{"gradle.lockfile", "gradle.lockfile", []deps.Package{
+			mvn("ai.djl:api", "0.30.0", "", "gradle.lockfile", 4),
+			mvn("com.google.code.gson:gson", "2.11.0", "", "gradle.lockfile", 5),
+			mvn("com.microsoft.onnxruntime:onnxruntime", "1.19.2", "", "gradle.lockfile", 6),
+			mvn("org.junit.jupiter:junit-jupiter", "5.11.2", "", "gradle.lockfile", 7),
+		}},
+		{"verification-metadata.xml", "gradle/verification-metadata.xml", []deps.Package{
+			mvn("ai.djl:api", "0.30.0", "", "gradle/verification-metadata.xml", 8),
+			mvn("com.google.code.gson:gson", "2.11.0", "", "gradle/verification-metadata.xml", 13),
+		}},
+		{"libs.versions.toml", "gradle/libs.versions.toml", []deps.Package{ // the extractor gives no lines
+			mvn("ai.djl.pytorch:pytorch-engine", "0.30.0", "", "gradle/libs.versions.toml", 0),
+			mvn("ai.djl:api", "0.30.0", "", "gradle/libs.versions.toml", 0),
+			mvn("com.google.code.gson:gson", "2.11.0", "", "gradle/libs.versions.toml", 0),
+			mvn("com.google.guava:guava", "", "[32.0, 34.0[", "gradle/libs.versions.toml", 0),
+			mvn("com.microsoft.onnxruntime:onnxruntime", "1.19.2", "", "gradle/libs.versions.toml", 0),
+			mvn("org.apache.commons:commons-lang3", "", "3.+", "gradle/libs.versions.toml", 0),
+			mvn("org.junit.jupiter:junit-jupiter", "", "*", "gradle/libs.versions.toml", 0),
+			mvn("org.junit:junit-bom", "5.11.2", "", "gradle/libs.versions.toml", 0),
+			mvn("org.slf4j:slf4j-api", "2.0.16", "", "gradle/libs.versions.toml", 0), // "2.0.16!!"
+		}},
+		{"Cargo.toml", "Cargo.toml", []deps.Package{
+			crate("anyhow", "", "1.0.89", 30),
+			crate("candle-core", "", "0.6.0", 18), // ^0.6.0
+			crate("candle-nn", "0.6.0", "=0.6.0", 19),
+			crate("hf-hub", "", "0.3.2", 24),
+			crate("safetensors", "", "~0.4.5", 20),
+			crate("serde", "", "1.0.210", 32),
+			crate("serde_json", "", "1", 25), // renamed serde_json_fork
+			crate("tokenizers", "", ">=0.19, <0.21", 21),
+			crate("criterion", "", "0.5", 37),
+			crate("cc", "", "1.1", 40),
+			crate("metal", "", "0.29", 43),
+			crate("tokio", "", "1.40", 14),
+			crate("tracing", "0.1.40", "=0.1.40", 15),
+		}},
+		{"setup.py", "setup.py", []deps.Package{
+			py("torch", "2.4.1", "torch==2.4.1", "setup.py", 10),
+			py("transformers", "", "transformers>=4.44,<5", "setup.py", 11),
+			py("accelerate", "", "accelerate", "setup.py", 12),
+			py("safetensors", "0.4.5", "safetensors==0.4.5", "setup.py", 13),
+			py("numpy", "", "numpy>=1.24", "setup.py", 14),
+			py("huggingface-hub", "", "huggingface-hub>=0.25", "setup.py", 16),
+			py("setuptools_scm", "", "setuptools_scm>=8", "setup.py", 39),
+			py("pytest-cov", "", "pytest-cov", "setup.py", 41),
+			py("hypothesis", "6.112.1", "hypothesis==6.112.1", "setup.py", 42),
+			py("timm", "1.0.9", "timm==1.0.9", "setup.py", 19),
+			py("pillow", "", "pillow", "setup.py", 19),
+			py("pytest", "", "pytest>=8", "setup.py", 21),
+			py("ruff", "", "ruff", "setup.py", 23),
+		}},
+		{"setup.cfg", "pkg/setup.cfg", []deps.Package{
+			py("datasets", "2.21.0", "datasets==2.21.0", "pkg/setup.cfg", 10),
+			py("evaluate", "", "evaluate>=0.4", "pkg/setup.cfg", 11),
+			py("scikit-learn", "", "scikit-learn~=1.5.2", "pkg/setup.cfg", 13),
+			py("torch", "", "torch>=2.1", "pkg/setup.cfg", 14),
+			py("setuptools", "", "setuptools>=61", "pkg/setup.cfg", 15),
+			py("wheel", "", "wheel", "pkg/setup.cfg", 15),
+			py("pytest", "8.3.3", "pytest==8.3.3", "pkg/setup.cfg", 17),
+			py("onnxruntime", "1.19.2", "onnxruntime==1.19.2", "pkg/setup.cfg", 21),
+			py("onnx", "", "onnx>=1.16", "pkg/setup.cfg", 22),
+			py("matplotlib", "", "matplotlib", "pkg/setup.cfg", 23),
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -210,7 +301,8 @@ func TestParseErrors(t *testing.T) {
 	if _, err := Parse(ctx, "requirements.txt", []byte(many)); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("many packages: err = %v, want ErrTooLarge", err)
 	}
-	for _, p := range []string{"package.json", "package-lock.json", "pyproject.toml", "Pipfile", "environment.yml", "poetry.lock", "Cargo.lock"} {
+	for _, p := range []string{"package.json", "package-lock.json", "pyproject.toml", "Pipfile", "environment.yml", "poetry.lock", "Cargo.lock",
+		"Cargo.toml", "pylock.toml", "pom.xml", "gradle/verification-metadata.xml", "libs.versions.toml"} {
 		if _, err := Parse(ctx, p, []byte("{{{ not [valid")); err == nil {
 			t.Errorf("%s: malformed input parsed without error", p)
 		}

@@ -131,7 +131,7 @@ func scalarsOf(n *yaml.Node) []*yaml.Node {
 
 // pyToken is an identifier, a string literal or one punctuation byte.
 type pyToken struct {
-	kind byte // 'i' identifier, 's' string, 'f' f-string, or the punctuation byte
+	kind byte // 'i' identifier, 's' string, 'b' bytes, 'f' f-string, or the punctuation byte
 	text string
 	line int
 }
@@ -257,8 +257,11 @@ func tokenizePython(src []byte) []pyToken {
 					return toks
 				}
 				kind := byte('s')
-				if strings.ContainsAny(word, "fFbB") {
-					kind = 'f' // formatted or bytes: not a literal id
+				switch {
+				case strings.ContainsAny(word, "fF"):
+					kind = 'f' // formatted: not a literal
+				case strings.ContainsAny(word, "bB"):
+					kind = 'b' // bytes: no model id, but setup.py reads them
 				}
 				toks = append(toks, pyToken{kind: kind, text: s, line: line})
 				line += bytes.Count(src[j:end], []byte("\n"))

@@ -154,24 +154,35 @@ func parseRequirements(_ context.Context, _ string, content []byte) ([]deps.Pack
 		case strings.HasPrefix(first, "-"):
 			return nil // global options
 		}
-		// Per-requirement options (--hash=..., --config-settings) follow the
-		// requirement after whitespace; markers may contain spaces too, so cut
-		// at the first " --".
-		req := line
-		if i := strings.Index(req, " --"); i >= 0 {
-			req = req[:i]
-		}
-		req = strings.TrimSpace(req)
-		if p, ok := urlRequirement(req, lineno); ok {
+		if p, ok := requirementPackage(line, lineno); ok {
 			return c.add(p)
 		}
-		r, ok := parsePEP508(req)
-		if !ok {
-			return nil // a local path or something we cannot name
-		}
-		return c.add(deps.Package{Ecosystem: deps.PyPI, Name: r.name, Version: r.version, Range: r.spec, Line: lineno})
+		return nil // a local path or something we cannot name
 	})
 	return c.pkgs, err
+}
+
+// requirementPackage reads one requirement as pip reads a requirements
+// line (options, includes and comments already handled): a PEP 508
+// requirement ("torch==2.1.0" pinned, "numpy>=1.24" a range, "pkg @ URL"),
+// or a bare URL or VCS reference. setup.py and setup.cfg use it too.
+func requirementPackage(line string, lineno int) (deps.Package, bool) {
+	// Per-requirement options (--hash=..., --config-settings) follow the
+	// requirement after whitespace; markers may contain spaces too, so cut
+	// at the first " --".
+	req := line
+	if i := strings.Index(req, " --"); i >= 0 {
+		req = req[:i]
+	}
+	req = strings.TrimSpace(req)
+	if p, ok := urlRequirement(req, lineno); ok {
+		return p, true
+	}
+	r, ok := parsePEP508(req)
+	if !ok {
+		return deps.Package{}, false
+	}
+	return deps.Package{Ecosystem: deps.PyPI, Name: r.name, Version: r.version, Range: r.spec, Line: lineno}, true
 }
 
 // urlRequirement handles a bare URL or VCS reference ("git+https://...#egg=x",

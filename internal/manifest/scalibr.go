@@ -11,6 +11,10 @@ import (
 	"testing/fstest"
 
 	"github.com/google/osv-scalibr/extractor/filesystem"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/java/gradlelockfile"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/java/gradleverificationmetadataxml"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/java/gradleversioncatalog"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/java/pomxml"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/bunlock"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/packagelockjson"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/pnpmlock"
@@ -18,6 +22,7 @@ import (
 	"github.com/google/osv-scalibr/extractor/filesystem/language/python/pdmlock"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/python/pipfilelock"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/python/poetrylock"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/python/pylock"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/python/uvlock"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/rust/cargolock"
 
@@ -36,6 +41,11 @@ var (
 	scalibrPNPM        = pnpmlock.New
 	scalibrBun         = bunlock.New
 	scalibrCargo       = cargolock.New
+	scalibrPylock      = pylock.New
+	scalibrPOM         = pomxml.New
+	scalibrGradleLock  = gradlelockfile.New
+	scalibrGradleMeta  = gradleverificationmetadataxml.New
+	scalibrGradleCat   = gradleversioncatalog.New
 )
 
 // scalibrEcosystems maps scalibr's purl types to ours.
@@ -91,6 +101,9 @@ func scalibrParser[C any](newExtractor func(C) (filesystem.Extractor, error)) pa
 			if !ok {
 				continue
 			}
+			if eco == deps.Maven && !validMavenName(sp.Name) {
+				continue // ":artifact" from a component without a group, or a name with an unresolved property
+			}
 			k := key{eco, sp.Name, sp.Version}
 			if seen[k] {
 				continue // the same version installed at several places in node_modules
@@ -100,7 +113,10 @@ func scalibrParser[C any](newExtractor func(C) (filesystem.Extractor, error)) pa
 			if d := sp.Location.Descriptor; d != nil && d.File != nil {
 				pkg.Line = d.File.LineNumber
 			}
-			if pkg.Version == "" {
+			if eco == deps.Maven {
+				pkg.Version, pkg.Range = mavenVersion(sp.Version)
+			}
+			if pkg.Version == "" && pkg.Range == "" {
 				pkg.Range = "*"
 			}
 			out = append(out, pkg)
@@ -117,4 +133,30 @@ func scalibrParser[C any](newExtractor func(C) (filesystem.Extractor, error)) pa
 		})
 		return out, nil
 	}
+}
+
+// validMavenName reports whether name is group:artifact with both parts
+// present and free of unresolved ${...} properties.
+func validMavenName(name string) bool {
+	g, a, ok := strings.Cut(name, ":")
+	return ok && g != "" && a != "" && !strings.Contains(name, "${")
+}
+
+// mavenVersion splits a version that a Maven or Gradle extractor reports
+// into a pinned version, or a range for anything that does not name one
+// version: a Maven range ("[1.0,2.0)", "(,1.5]"), a Gradle dynamic version
+// ("1.+", "latest.release"), Maven's LATEST and RELEASE, or an unresolved
+// property ("${spring.version}"). Gradle's strict shorthand "1.2.3!!" pins
+// 1.2.3.
+func mavenVersion(v string) (version, rng string) {
+	v = strings.TrimSpace(v)
+	exact := strings.TrimSuffix(v, "!!")
+	switch {
+	case v == "":
+		return "", ""
+	case strings.ContainsAny(exact, "[](),${}* \t") || strings.HasSuffix(exact, "+") || exact == "" ||
+		strings.HasPrefix(exact, "latest.") || exact == "LATEST" || exact == "RELEASE":
+		return "", v
+	}
+	return exact, ""
 }

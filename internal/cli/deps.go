@@ -239,6 +239,7 @@ func gathererFor(in ci.Inputs, getenv func(string) string) (*gather.Gatherer, er
 	return gather.New(gather.Config{
 		PyPIURL: pick(in.PyPIURL, "MLGUARD_PYPI_URL"), NPMURL: pick(in.NPMURL, "MLGUARD_NPM_URL"),
 		GoProxyURL: getenv("MLGUARD_GOPROXY"), OSVURL: pick(in.OSVURL, "MLGUARD_OSV_URL"),
+		CratesURL:  getenv("MLGUARD_CRATES_URL"),
 		DepsDevURL: pick(in.DepsDevURL, "MLGUARD_DEPSDEV_URL"), HFURL: pick(in.HFURL, "MLGUARD_HF_URL"),
 		CacheDir: pick(in.CacheDir, "MLGUARD_CACHE_DIR"),
 	})

@@ -1,7 +1,7 @@
 // Package registry holds the facts that registry clients report about a
 // package or model, and what they share: the Source interface, merging,
 // caching of facts, and bounded concurrent collection. The clients live in
-// the sub-packages (pypi, npm, goproxy, osv, depsdev, hf), the HTTP layer in
+// the sub-packages (pypi, npm, goproxy, crates, osv, depsdev, hf), the HTTP layer in
 // httpx and the on-disk cache in cache.
 //
 // A fact a registry did not give is unknown, never zero: every field of
@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/sync/errgroup"
 
@@ -29,6 +30,7 @@ const (
 	DefaultPyPIURL    = "https://pypi.org"
 	DefaultNPMURL     = "https://registry.npmjs.org"
 	DefaultGoProxyURL = "https://proxy.golang.org"
+	DefaultCratesURL  = "https://crates.io"
 	DefaultOSVURL     = "https://api.osv.dev"
 	DefaultDepsDevURL = "https://api.deps.dev"
 	DefaultHFURL      = "https://huggingface.co"
@@ -72,6 +74,39 @@ func (k *Known[T]) UnmarshalJSON(b []byte) error {
 	}
 	*k = Some(v)
 	return nil
+}
+
+// Registry times outside [minTime, maxTime] are not believed: nothing was
+// published to a package registry before 1990, and a time past year 9999
+// cannot be written as JSON (it would break the cache and the report).
+var (
+	minTime = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)
+)
+
+// Plausible reports whether a time a registry gave can be a publication
+// time: not zero, not before 1990 and not after year 9999.
+func Plausible(t time.Time) bool {
+	return !t.Before(minTime) && !t.After(maxTime)
+}
+
+// SomeTime is t in UTC as a known fact, or unknown when t is not Plausible.
+func SomeTime(t time.Time) Known[time.Time] {
+	if !Plausible(t) {
+		return Known[time.Time]{}
+	}
+	return Some(t.UTC())
+}
+
+// Clip cuts s to at most n bytes without splitting a UTF-8 sequence.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // Facts is what the registries say about one package (at one version when

@@ -156,3 +156,54 @@ func TestCachedIgnoresCorruptEntries(t *testing.T) {
 		t.Errorf("nil cache: %v, %d fetches", err, calls)
 	}
 }
+
+func TestPlausibleTimes(t *testing.T) {
+	t.Parallel()
+	east := time.FixedZone("+14", 14*3600)
+	for _, tt := range []struct {
+		t    time.Time
+		want bool
+	}{
+		{time.Time{}, false},
+		{time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC), false},
+		{time.Unix(0, 0), false}, // the epoch is a placeholder, not a release
+		{time.Date(2024, 5, 29, 15, 37, 49, 0, east), true},
+		{time.Date(9999, 12, 31, 23, 0, 0, 0, time.UTC), true},
+		// A registry can write 9999-12-31T23:00:00-05:00, which is year
+		// 10000 in UTC: JSON (the cache, the report) cannot hold it.
+		{time.Date(9999, 12, 31, 23, 0, 0, 0, time.FixedZone("-05", -5*3600)), false},
+	} {
+		if got := registry.Plausible(tt.t); got != tt.want {
+			t.Errorf("Plausible(%s) = %v, want %v", tt.t, got, tt.want)
+		}
+		k := registry.SomeTime(tt.t)
+		if k.OK != tt.want || (k.OK && (k.V.Location() != time.UTC || !k.V.Equal(tt.t))) {
+			t.Errorf("SomeTime(%s) = %+v", tt.t, k)
+		}
+		if k.OK {
+			if _, err := json.Marshal(registry.Facts{FirstRelease: k}); err != nil {
+				t.Errorf("SomeTime(%s) cannot be written: %v", tt.t, err)
+			}
+		}
+	}
+}
+
+func TestClip(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"abc", 5, "abc"},
+		{"abc", 2, "ab"},
+		{"aé", 2, "a"}, // é is two bytes: not split
+		{"aé", 3, "aé"},
+		{"日本", 4, "日"},
+		{"x", 0, ""},
+	} {
+		if got := registry.Clip(tt.s, tt.n); got != tt.want {
+			t.Errorf("Clip(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
+		}
+	}
+}

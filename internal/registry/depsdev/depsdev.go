@@ -1,6 +1,7 @@
 // Package depsdev reads a package version's source repository and licences
 // and the repository's OpenSSF Scorecard from the deps.dev v3 API
-// (https://docs.deps.dev/api/v3/).
+// (https://docs.deps.dev/api/v3/), and, for Maven, which has no registry
+// client of its own, the release times from the package's version list.
 package depsdev
 
 import (
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,6 +36,10 @@ func System(eco string) string {
 	}
 	return ""
 }
+
+// releaseTimes reports whether deps.dev is the source of eco's release
+// times and version count: Maven, which has no registry client in mlguard.
+func releaseTimes(eco string) bool { return eco == deps.Maven }
 
 // Client asks one deps.dev API.
 type Client struct {
@@ -83,9 +89,10 @@ type projectResponse struct {
 }
 
 // Facts returns SourceRepo, License, VersionRelease, Versions (when the
-// package is unpinned) and Scorecard. An unpinned package is looked at in
-// its default version. An unknown package is httpx.ErrNotFound; an
-// ecosystem deps.dev lacks gives empty facts.
+// package is unpinned, or Maven) and Scorecard; for Maven also FirstRelease
+// and LatestRelease. An unpinned package is looked at in its default
+// version. An unknown package is httpx.ErrNotFound; an ecosystem deps.dev
+// lacks gives empty facts.
 func (c *Client) Facts(ctx context.Context, p deps.Package) (*registry.Facts, error) {
 	sys := System(p.Ecosystem)
 	if sys == "" {
@@ -105,16 +112,37 @@ func (c *Client) fetch(ctx context.Context, sys string, p deps.Package) (*regist
 	}
 	pkgPath := "/v3/systems/" + sys + "/packages/" + url.PathEscape(name)
 	ver := p.Version
-	if ver == "" {
+	// The version list gives an unpinned package's default version and,
+	// where deps.dev is the only source (Maven), the release times; other
+	// ecosystems' registries give those, so a pinned package of theirs
+	// costs no request for it.
+	if ver == "" || releaseTimes(p.Ecosystem) {
 		var pr pkgResponse
 		if err := c.http.GetJSON(ctx, pkgPath, &pr); err != nil {
 			return nil, fmt.Errorf("depsdev: fetching %s: %w", p.Name, err)
 		}
 		f.Versions = registry.Some(len(pr.Versions))
+		var first, latest time.Time
+		def := ""
 		for _, v := range pr.Versions {
 			if v.IsDefault {
-				ver = v.VersionKey.Version
+				def = v.VersionKey.Version
 			}
+			if t := v.PublishedAt; registry.Plausible(t) {
+				if first.IsZero() || t.Before(first) {
+					first = t
+				}
+				if t.After(latest) {
+					latest = t
+				}
+			}
+		}
+		if releaseTimes(p.Ecosystem) && !first.IsZero() {
+			f.FirstRelease = registry.SomeTime(first)
+			f.LatestRelease = registry.SomeTime(latest)
+		}
+		if ver == "" {
+			ver = def
 		}
 		if ver == "" {
 			return f, nil
@@ -124,11 +152,17 @@ func (c *Client) fetch(ctx context.Context, sys string, p deps.Package) (*regist
 	if err := c.http.GetJSON(ctx, pkgPath+"/versions/"+url.PathEscape(ver), &vr); err != nil {
 		return nil, fmt.Errorf("depsdev: fetching %s@%s: %w", p.Name, ver, err)
 	}
-	if p.Version != "" && !vr.PublishedAt.IsZero() {
-		f.VersionRelease = registry.Some(vr.PublishedAt.UTC())
+	if p.Version != "" {
+		f.VersionRelease = registry.SomeTime(vr.PublishedAt)
 	}
-	if len(vr.Licenses) > 0 {
-		f.License = registry.Some(strings.Join(vr.Licenses, " AND "))
+	var lics []string
+	for _, l := range vr.Licenses {
+		if l = strings.TrimSpace(l); l != "" && !slices.Contains(lics, l) {
+			lics = append(lics, l)
+		}
+	}
+	if len(lics) > 0 {
+		f.License = registry.Some(strings.Join(lics, " AND "))
 	}
 	project := ""
 	for _, rp := range vr.RelatedProjects {
@@ -164,7 +198,9 @@ func (c *Client) fetch(ctx context.Context, sys string, p deps.Package) (*regist
 		case err != nil:
 			return nil, fmt.Errorf("depsdev: fetching project %s: %w", project, err)
 		case pr.Scorecard != nil && pr.Scorecard.OverallScore != nil:
-			f.Scorecard = registry.Some(*pr.Scorecard.OverallScore)
+			if s := *pr.Scorecard.OverallScore; s >= 0 && s <= 10 { // outside 0-10 is no score
+				f.Scorecard = registry.Some(s)
+			}
 		}
 	}
 	return f, nil

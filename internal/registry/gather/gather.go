@@ -1,6 +1,8 @@
 // Package gather asks every registry that knows something about a package
-// and merges the answers: the ecosystem's own registry first, then OSV for
-// advisories and deps.dev for the source repository and its Scorecard.
+// and merges the answers: the ecosystem's own registry first (PyPI, npm,
+// the Go module proxy, crates.io, the Hugging Face Hub), then OSV for
+// advisories and deps.dev for the source repository and its Scorecard, and
+// for Maven, which has no registry of its own here, the release times.
 package gather
 
 import (
@@ -14,6 +16,7 @@ import (
 	"github.com/mlguard/mlguard/internal/deps"
 	"github.com/mlguard/mlguard/internal/registry"
 	"github.com/mlguard/mlguard/internal/registry/cache"
+	"github.com/mlguard/mlguard/internal/registry/crates"
 	"github.com/mlguard/mlguard/internal/registry/depsdev"
 	"github.com/mlguard/mlguard/internal/registry/goproxy"
 	"github.com/mlguard/mlguard/internal/registry/hf"
@@ -29,11 +32,11 @@ const DefaultTTL = 24 * time.Hour
 // Config names the endpoints (empty: the public services; enterprise
 // mirrors go here) and the cache folder (empty: no cache).
 type Config struct {
-	PyPIURL, NPMURL, GoProxyURL, OSVURL, DepsDevURL, HFURL string
-	CacheDir                                               string
-	TTL                                                    time.Duration
-	HTTPClient                                             *http.Client
-	Options                                                []httpx.Option
+	PyPIURL, NPMURL, GoProxyURL, CratesURL, OSVURL, DepsDevURL, HFURL string
+	CacheDir                                                          string
+	TTL                                                               time.Duration
+	HTTPClient                                                        *http.Client
+	Options                                                           []httpx.Option
 }
 
 // Gatherer is the set of clients.
@@ -47,7 +50,7 @@ type Gatherer struct {
 func New(cfg Config) (*Gatherer, error) {
 	ttl := cmp.Or(cfg.TTL, DefaultTTL)
 	caches := map[string]*cache.Cache{}
-	for _, name := range []string{"pypi", "npm", "goproxy", "hf", "osv", "depsdev"} {
+	for _, name := range []string{"pypi", "npm", "goproxy", "crates", "hf", "osv", "depsdev"} {
 		c, err := cache.Open(cfg.CacheDir, name, ttl)
 		if err != nil {
 			return nil, fmt.Errorf("opening the %s cache: %w", name, err)
@@ -64,6 +67,7 @@ func New(cfg Config) (*Gatherer, error) {
 		deps.PyPI:        keep(pypi.New(cmp.Or(cfg.PyPIURL, registry.DefaultPyPIURL), hc, caches["pypi"], o...)),
 		deps.NPM:         keep(npm.New(cmp.Or(cfg.NPMURL, registry.DefaultNPMURL), hc, caches["npm"], o...)),
 		deps.Go:          keep(goproxy.New(cmp.Or(cfg.GoProxyURL, registry.DefaultGoProxyURL), hc, caches["goproxy"], o...)),
+		deps.Cargo:       keep(crates.New(cmp.Or(cfg.CratesURL, registry.DefaultCratesURL), hc, caches["crates"], o...)),
 		deps.HuggingFace: keep(hf.New(cmp.Or(cfg.HFURL, registry.DefaultHFURL), hc, caches["hf"], o...)),
 	}}
 	g.osv = keep(osv.New(cmp.Or(cfg.OSVURL, registry.DefaultOSVURL), hc, caches["osv"], o...))
@@ -93,7 +97,7 @@ func (g *Gatherer) Facts(ctx context.Context, p deps.Package) (*registry.Facts, 
 		}
 	}
 	primary, ok := g.primary[p.Ecosystem]
-	if !ok && p.Ecosystem != deps.Cargo && p.Ecosystem != deps.Maven {
+	if !ok && p.Ecosystem != deps.Maven { // Maven: deps.dev alone
 		return facts, fmt.Errorf("no registry for the %q ecosystem", p.Ecosystem)
 	}
 	ask(p.Ecosystem, primary)

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -95,5 +96,91 @@ func TestGatherUnknownEcosystem(t *testing.T) {
 	}
 	if _, err := g.Facts(context.Background(), deps.Package{Ecosystem: "conda", Name: "numpy"}); err == nil {
 		t.Error("an ecosystem without a registry gave no error")
+	}
+}
+
+// crates.io is Cargo's own registry; OSV and deps.dev are asked as for
+// every ecosystem, and deps.dev's version list is not needed.
+func TestGatherCargo(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	asked := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked[r.URL.Path]++
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/api/v1/crates/serde":
+			http.ServeFile(w, r, "../crates/testdata/serde.json")
+		case "/api/v1/crates/serde/owners":
+			http.ServeFile(w, r, "../crates/testdata/serde-owners.json")
+		case "/v1/querybatch":
+			_, _ = w.Write([]byte(`{"results":[{}]}`))
+		case "/v3/systems/CARGO/packages/serde/versions/1.0.210":
+			_, _ = w.Write([]byte(`{"licenses":["MIT OR Apache-2.0"],"relatedProjects":[{"projectKey":{"id":"github.com/serde-rs/serde"},"relationType":"SOURCE_REPO"}]}`))
+		case "/v3/projects/github.com/serde-rs/serde": // the path as decoded
+			_, _ = w.Write([]byte(`{"scorecard":{"overallScore":6.8}}`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	g, err := New(Config{CratesURL: srv.URL, OSVURL: srv.URL, DepsDevURL: srv.URL, HTTPClient: srv.Client(),
+		Options: []httpx.Option{httpx.WithRetries(0)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts, err := g.Facts(t.Context(), deps.Package{Ecosystem: deps.Cargo, Name: "serde", Version: "1.0.210"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := facts.Maintainers.Get(); !ok || n != 2 {
+		t.Errorf("maintainers = %+v, want crates.io's 2", facts.Maintainers)
+	}
+	if y, ok := facts.Yanked.Get(); !ok || y {
+		t.Errorf("yanked = %+v, want known false", facts.Yanked)
+	}
+	if advs, ok := facts.Advisories.Get(); !ok || len(advs) != 0 {
+		t.Errorf("advisories = %+v, want known none", facts.Advisories)
+	}
+	if s, ok := facts.Scorecard.Get(); !ok || s != 6.8 {
+		t.Errorf("scorecard = %+v, want deps.dev's 6.8", facts.Scorecard)
+	}
+	if n := asked["/v3/systems/CARGO/packages/serde"]; n != 0 {
+		t.Errorf("deps.dev's version list asked %d times for a pinned crate", n)
+	}
+}
+
+// Maven has no registry of its own: no "no registry" error, and deps.dev's
+// version list gives the release times.
+func TestGatherMaven(t *testing.T) {
+	t.Parallel()
+	const pkg = "/v3/systems/MAVEN/packages/org.apache.commons:commons-lang3"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case pkg:
+			http.ServeFile(w, r, "../depsdev/testdata/maven-package.json")
+		case pkg + "/versions/3.14.0":
+			http.ServeFile(w, r, "../depsdev/testdata/maven-version.json")
+		case "/v1/querybatch":
+			_, _ = w.Write([]byte(`{"results":[{}]}`))
+		case "/v3/projects/github.com/apache/commons-lang":
+			_, _ = w.Write([]byte(`{"scorecard":{"overallScore":7.2}}`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	g, err := New(Config{OSVURL: srv.URL, DepsDevURL: srv.URL, HTTPClient: srv.Client(),
+		Options: []httpx.Option{httpx.WithRetries(0)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts, err := g.Facts(t.Context(), deps.Package{Ecosystem: deps.Maven, Name: "org.apache.commons:commons-lang3", Version: "3.14.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !facts.FirstRelease.OK || !facts.LatestRelease.OK || !facts.VersionRelease.OK || !facts.Versions.OK {
+		t.Errorf("release facts missing: %+v", facts)
 	}
 }

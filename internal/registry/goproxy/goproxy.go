@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -80,10 +81,16 @@ func (c *Client) fetch(ctx context.Context, mod string, p deps.Package) (*regist
 	if err != nil {
 		return nil, fmt.Errorf("goproxy: listing %s: %w", p.Name, err)
 	}
+	// One version a line; a line that is not a semantic version (a proxy's
+	// junk, or a hostile answer) is not counted or asked about.
 	var versions []string
 	for _, l := range strings.Split(string(body), "\n") {
-		if v := strings.TrimSpace(l); v != "" {
-			versions = append(versions, v)
+		fields := strings.Fields(l)
+		if len(fields) == 0 {
+			continue
+		}
+		if _, ok := parse(fields[0]); ok && !slices.Contains(versions, fields[0]) {
+			versions = append(versions, fields[0])
 		}
 	}
 	f := &registry.Facts{Versions: registry.Some(len(versions))}
@@ -97,7 +104,7 @@ func (c *Client) fetch(ctx context.Context, mod string, p deps.Package) (*regist
 		if errors.Is(err, httpx.ErrNotFound) {
 			return time.Time{}, false, nil
 		}
-		if err != nil || in.Time.IsZero() {
+		if err != nil || !registry.Plausible(in.Time) {
 			return time.Time{}, false, err
 		}
 		return in.Time.UTC(), true, nil
@@ -127,17 +134,22 @@ func (c *Client) fetch(ctx context.Context, mod string, p deps.Package) (*regist
 		}{{lo, &f.FirstRelease}, {hi, &f.LatestRelease}} {
 			t, ok, err := get(x.v)
 			if err != nil {
-				return nil, fmt.Errorf("goproxy: %s@%s: %w", p.Name, x.v, err)
+				return nil, fmt.Errorf("goproxy: %s@%q: %w", p.Name, x.v, err)
 			}
 			if ok {
 				*x.dst = registry.Some(t)
 			}
 		}
+		// The lowest version may have been tagged after the highest (an old
+		// line published late): the first release is the earlier time.
+		if fr, lr := f.FirstRelease, f.LatestRelease; fr.OK && lr.OK && fr.V.After(lr.V) {
+			f.FirstRelease, f.LatestRelease = lr, fr
+		}
 	}
 	if p.Version != "" {
 		t, ok, err := get(p.Version)
 		if err != nil {
-			return nil, fmt.Errorf("goproxy: %s@%s: %w", p.Name, p.Version, err)
+			return nil, fmt.Errorf("goproxy: %s@%q: %w", p.Name, p.Version, err)
 		}
 		if ok {
 			f.VersionRelease = registry.Some(t)
@@ -205,8 +217,11 @@ func parse(v string) (semver, bool) {
 	if !ok {
 		return s, false
 	}
-	rest, _, _ = strings.Cut(rest, "+")
+	rest, build, _ := strings.Cut(rest, "+")
 	rest, s.pre, _ = strings.Cut(rest, "-")
+	if !identifiers(s.pre) || !identifiers(build) {
+		return s, false
+	}
 	parts := strings.Split(rest, ".")
 	if len(parts) != 3 {
 		return s, false
@@ -218,6 +233,17 @@ func parse(v string) (semver, bool) {
 		s.num[i] = n
 	}
 	return s, true
+}
+
+// identifiers reports whether s holds only what semver allows in
+// pre-release and build identifiers: ASCII letters, digits, '-' and '.'.
+func identifiers(s string) bool {
+	for _, r := range s {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 func cmpNum(a, b string) int {

@@ -80,21 +80,25 @@ func (c *Client) Facts(ctx context.Context, p deps.Package) (*registry.Facts, er
 
 func facts(m *model) *registry.Facts {
 	f := &registry.Facts{}
-	if m.Author != nil {
-		f.Author = registry.Some(*m.Author)
-	} else if owner, _, ok := strings.Cut(m.ID, "/"); ok {
-		f.Author = registry.Some(owner)
+	if m.Author != nil && strings.TrimSpace(*m.Author) != "" {
+		f.Author = registry.Some(strings.TrimSpace(*m.Author))
+	} else if owner, _, ok := strings.Cut(m.ID, "/"); ok && strings.TrimSpace(owner) != "" {
+		f.Author = registry.Some(strings.TrimSpace(owner))
 	}
 	if m.CreatedAt != nil {
-		f.FirstRelease = registry.Some(m.CreatedAt.UTC())
+		f.FirstRelease = registry.SomeTime(*m.CreatedAt)
 	}
 	if m.LastModified != nil {
-		f.LatestRelease = registry.Some(m.LastModified.UTC())
+		f.LatestRelease = registry.SomeTime(*m.LastModified)
 	}
-	if m.Downloads != nil {
+	if fr, lr := f.FirstRelease, f.LatestRelease; fr.OK && lr.OK && fr.V.After(lr.V) {
+		f.LatestRelease = fr // modified before it was created: believe the creation
+	}
+	// Negative counts are not counts.
+	if m.Downloads != nil && *m.Downloads >= 0 {
 		f.Downloads = registry.Some(*m.Downloads)
 	}
-	if m.Likes != nil {
+	if m.Likes != nil && *m.Likes >= 0 {
 		f.Likes = registry.Some(*m.Likes)
 	}
 	var gb bool
@@ -107,10 +111,19 @@ func facts(m *model) *registry.Facts {
 	if m.CardData != nil {
 		var l string
 		var ls []string
-		if json.Unmarshal(m.CardData.License, &l) == nil && l != "" {
-			f.License = registry.Some(l)
-		} else if json.Unmarshal(m.CardData.License, &ls) == nil && len(ls) > 0 {
-			f.License = registry.Some(strings.Join(ls, " OR "))
+		if json.Unmarshal(m.CardData.License, &l) == nil {
+			ls = []string{l}
+		} else if json.Unmarshal(m.CardData.License, &ls) != nil {
+			ls = nil
+		}
+		var named []string
+		for _, l := range ls {
+			if l = strings.TrimSpace(l); l != "" {
+				named = append(named, l)
+			}
+		}
+		if len(named) > 0 {
+			f.License = registry.Some(strings.Join(named, " OR "))
 		}
 	}
 	if s := m.SecurityRepoStatus; s != nil {

@@ -1,7 +1,9 @@
 // Package httpx is the HTTP layer every registry client shares: a base URL,
 // a per-request timeout, bounded retries with backoff on 5xx and 429
-// (honouring Retry-After), a cap on response bodies, JSON decoding, a
-// User-Agent, and a typed ErrNotFound for 404.
+// (honouring Retry-After), optional spacing of requests, a cap on response
+// bodies, JSON decoding, a User-Agent that names mlguard and where to reach
+// it (crates.io refuses requests without one), and a typed ErrNotFound for
+// 404.
 package httpx
 
 import (
@@ -16,7 +18,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode"
 )
 
 // Defaults; each can be changed with an Option.
@@ -26,7 +30,7 @@ const (
 	DefaultBackoff    = 500 * time.Millisecond
 	DefaultMaxWait    = 30 * time.Second // the longest single wait, Retry-After included
 	DefaultMaxBody    = 32 << 20         // 32 MiB
-	DefaultUserAgent  = "mlguard"
+	DefaultUserAgent  = "mlguard (+https://github.com/mlguard/mlguard)"
 	drainLimit        = 64 << 10
 	maxErrorBodyQuote = 200
 )
@@ -64,6 +68,10 @@ type Client struct {
 	maxBody   int64
 	userAgent string
 	sleep     func(context.Context, time.Duration) error
+	interval  time.Duration // the least time between the starts of two attempts
+
+	mu   sync.Mutex
+	next time.Time // when the next attempt may start, with interval > 0
 }
 
 // Option changes a Client's defaults.
@@ -87,6 +95,13 @@ func WithMaxBody(n int64) Option { return func(c *Client) { c.maxBody = n } }
 
 // WithUserAgent sets the User-Agent, e.g. "mlguard/0.1.0".
 func WithUserAgent(ua string) Option { return func(c *Client) { c.userAgent = ua } }
+
+// WithMinInterval spaces the attempts (retries included) at least d apart,
+// for registries that ask clients to keep to a request rate. Zero, the
+// default, does not space them.
+func WithMinInterval(d time.Duration) Option {
+	return func(c *Client) { c.interval = max(d, 0) }
+}
 
 // WithSleep replaces the wait between attempts (tests record or skip it).
 func WithSleep(f func(context.Context, time.Duration) error) Option {
@@ -182,6 +197,9 @@ func (c *Client) Do(ctx context.Context, method, path string, body []byte) ([]by
 	}
 	var last error
 	for attempt := 0; ; attempt++ {
+		if err := c.pace(ctx); err != nil {
+			return nil, fmt.Errorf("%s %s: waiting for a turn: %w", method, u, err)
+		}
 		b, wait, err := c.once(ctx, method, u, body)
 		if err == nil {
 			return b, nil
@@ -202,6 +220,25 @@ func (c *Client) Do(ctx context.Context, method, path string, body []byte) ([]by
 		}
 	}
 	return nil, last
+}
+
+// pace waits until the client's next turn when attempts are spaced.
+func (c *Client) pace(ctx context.Context) error {
+	if c.interval <= 0 {
+		return nil
+	}
+	c.mu.Lock()
+	now := time.Now()
+	at := c.next
+	if at.Before(now) {
+		at = now
+	}
+	c.next = at.Add(c.interval)
+	c.mu.Unlock()
+	if d := at.Sub(now); d > 0 {
+		return c.sleep(ctx, d)
+	}
+	return ctx.Err()
 }
 
 // backoffFor is backoff·2^attempt with ±25% jitter, capped at maxWait.
@@ -253,12 +290,29 @@ func (c *Client) once(ctx context.Context, method, u string, body []byte) (_ []b
 	default:
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBodyQuote))
 		drain(resp.Body)
-		serr := &StatusError{Method: method, URL: u, Code: code, Body: strings.TrimSpace(string(snippet))}
+		serr := &StatusError{Method: method, URL: u, Code: code, Body: quote(snippet)}
 		if code == http.StatusTooManyRequests || code >= 500 {
 			return nil, RetryAfter(resp.Header.Get("Retry-After"), time.Now()), serr
 		}
 		return nil, -1, serr
 	}
+}
+
+// quote makes the start of an error body fit for a one-line message: valid
+// UTF-8, runs of white space as one space, other control characters (a
+// terminal's escape sequences) dropped.
+func quote(b []byte) string {
+	s := strings.ToValidUTF8(string(b), "")
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.IsSpace(r):
+			return ' '
+		case unicode.IsControl(r):
+			return -1
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
 }
 
 func drain(r io.Reader) { _, _ = io.Copy(io.Discard, io.LimitReader(r, drainLimit)) }

@@ -207,3 +207,84 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// The start of an error body lands in a one-line message: no terminal
+// escapes, no line breaks, no broken UTF-8.
+func TestErrorBodyIsPlainText(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte("\x1b[31mdenied\x1b[0m\r\n\tby  policy \xff!" + strings.Repeat("é", 150)))
+	}))
+	defer srv.Close()
+	c, err := httpx.New(srv.URL, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Get(t.Context(), "/x")
+	var se *httpx.StatusError
+	if !errors.As(err, &se) {
+		t.Fatalf("err = %v, want a StatusError", err)
+	}
+	want := "[31mdenied[0m by policy !" + strings.Repeat("é", 84) // 200 bytes end inside an é: dropped
+	if diff := cmp.Diff(want, se.Body); diff != "" {
+		t.Errorf("body (-want +got):\n%s", diff)
+	}
+}
+
+func TestDefaultUserAgent(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(r.Header.Get("User-Agent")))
+	}))
+	defer srv.Close()
+	c, err := httpx.New(srv.URL, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.Get(t.Context(), "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(b); got != httpx.DefaultUserAgent || !strings.Contains(got, "https://github.com/mlguard/mlguard") {
+		t.Errorf("User-Agent = %q, want one naming mlguard and where to reach it", got)
+	}
+}
+
+// WithMinInterval spaces attempts, retries included; the waits go through
+// the same sleep as the backoff.
+func TestMinInterval(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("{}"))
+	}))
+	defer srv.Close()
+	var mu sync.Mutex
+	var slept []time.Duration
+	c, err := httpx.New(srv.URL, srv.Client(),
+		httpx.WithMinInterval(time.Hour), httpx.WithBackoff(time.Millisecond), httpx.WithMaxWait(2*time.Hour),
+		httpx.WithSleep(func(_ context.Context, d time.Duration) error {
+			mu.Lock()
+			defer mu.Unlock()
+			slept = append(slept, d)
+			return nil
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := c.Get(t.Context(), "/x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Three attempts: the first at once; the retry after its backoff and
+	// the rest of the hour; the second request an hour after that.
+	if len(slept) != 3 || slept[0] > 2*time.Millisecond || slept[1] < 59*time.Minute || slept[2] < 59*time.Minute {
+		t.Errorf("waits %v, want a short backoff then two of about an hour", slept)
+	}
+}

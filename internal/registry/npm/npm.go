@@ -89,7 +89,7 @@ func (c *Client) Facts(ctx context.Context, p deps.Package) (*registry.Facts, er
 func facts(doc *packument, ver string) *registry.Facts {
 	f := &registry.Facts{}
 	if doc.Maintainers != nil {
-		var names []string
+		names := []string{} // known-empty, not nil: nil would read back from the cache as unknown
 		for _, m := range doc.Maintainers {
 			if m.Name != "" && !slices.Contains(names, m.Name) {
 				names = append(names, m.Name)
@@ -101,17 +101,25 @@ func facts(doc *packument, ver string) *registry.Facts {
 	if doc.Versions != nil {
 		f.Versions = registry.Some(len(doc.Versions))
 	}
-	if t, ok := parseTime(doc.Time["created"]); ok {
-		f.FirstRelease = registry.Some(t)
-	}
+	// The first release is "created", or an older version's time should
+	// the packument disagree with itself; the latest is the newest version's.
+	first, _ := parseTime(doc.Time["created"])
 	var latest time.Time
 	for v, s := range doc.Time {
 		if v == "created" || v == "modified" {
 			continue
 		}
-		if t, ok := parseTime(s); ok && t.After(latest) {
-			latest = t
+		if t, ok := parseTime(s); ok {
+			if first.IsZero() || t.Before(first) {
+				first = t
+			}
+			if t.After(latest) {
+				latest = t
+			}
 		}
+	}
+	if !first.IsZero() {
+		f.FirstRelease = registry.Some(first)
 	}
 	if !latest.IsZero() {
 		f.LatestRelease = registry.Some(latest)
@@ -161,9 +169,14 @@ func facts(doc *packument, ver string) *registry.Facts {
 	return f
 }
 
+// parseTime reads one of the packument's times; unparsable and implausible
+// times are not ok.
 func parseTime(s string) (time.Time, bool) {
 	t, err := time.Parse(time.RFC3339Nano, s)
-	return t.UTC(), err == nil
+	if err != nil || !registry.Plausible(t) {
+		return time.Time{}, false
+	}
+	return t.UTC(), true
 }
 
 // repoURL reads "repository": a string ("github:o/r", "o/r", a URL) or

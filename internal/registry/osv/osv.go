@@ -286,10 +286,7 @@ func Advisory(v *vuln) registry.Advisory {
 	}
 	if a.Summary == "" {
 		s, _, _ := strings.Cut(strings.TrimSpace(v.Details), "\n")
-		if len(s) > maxSummary {
-			s = s[:maxSummary]
-		}
-		a.Summary = s
+		a.Summary = strings.TrimSpace(registry.Clip(s, maxSummary)) // whole characters only
 	}
 	best := ""
 	for _, s := range v.Severity {

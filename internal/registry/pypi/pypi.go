@@ -98,7 +98,7 @@ func (c *Client) fetch(ctx context.Context, p deps.Package) (*registry.Facts, er
 	}
 	f := &registry.Facts{}
 	if o := proj.Ownership; o != nil {
-		var names []string
+		names := []string{} // known-empty, not nil: nil would read back from the cache as unknown
 		for _, r := range o.Roles {
 			if r.User != "" && !slices.Contains(names, r.User) {
 				names = append(names, r.User)
@@ -121,7 +121,7 @@ func (c *Client) fetch(ctx context.Context, p deps.Package) (*registry.Facts, er
 			n++
 			for _, fl := range files {
 				t := fl.UploadTime
-				if t.IsZero() {
+				if !registry.Plausible(t) {
 					continue
 				}
 				if first.IsZero() || t.Before(first) {
@@ -134,8 +134,8 @@ func (c *Client) fetch(ctx context.Context, p deps.Package) (*registry.Facts, er
 		}
 		f.Versions = registry.Some(n)
 		if !first.IsZero() {
-			f.FirstRelease = registry.Some(first.UTC())
-			f.LatestRelease = registry.Some(latest.UTC())
+			f.FirstRelease = registry.SomeTime(first)
+			f.LatestRelease = registry.SomeTime(latest)
 		}
 	}
 	if p.Version != "" {
@@ -148,7 +148,7 @@ func (c *Client) fetch(ctx context.Context, p deps.Package) (*registry.Facts, er
 			allYanked := true
 			reason := ""
 			for _, fl := range files {
-				if !fl.UploadTime.IsZero() && (t.IsZero() || fl.UploadTime.Before(t)) {
+				if registry.Plausible(fl.UploadTime) && (t.IsZero() || fl.UploadTime.Before(t)) {
 					t = fl.UploadTime
 				}
 				allYanked = allYanked && fl.Yanked
@@ -157,7 +157,7 @@ func (c *Client) fetch(ctx context.Context, p deps.Package) (*registry.Facts, er
 				}
 			}
 			if !t.IsZero() {
-				f.VersionRelease = registry.Some(t.UTC())
+				f.VersionRelease = registry.SomeTime(t)
 			}
 			f.Yanked = registry.Some(allYanked)
 			if allYanked {
@@ -166,7 +166,10 @@ func (c *Client) fetch(ctx context.Context, p deps.Package) (*registry.Facts, er
 		}
 		if info.Info.Yanked != nil {
 			f.Yanked = registry.Some(*info.Info.Yanked)
-			if *info.Info.Yanked && info.Info.YankedReason != nil {
+			switch {
+			case !*info.Info.Yanked:
+				f.YankedReason = registry.Known[string]{} // the files' reasons no longer apply
+			case info.Info.YankedReason != nil:
 				f.YankedReason = registry.Some(*info.Info.YankedReason)
 			}
 		}
@@ -175,7 +178,7 @@ func (c *Client) fetch(ctx context.Context, p deps.Package) (*registry.Facts, er
 		f.License = registry.Some(l)
 	}
 	for _, cl := range info.Info.Classifiers {
-		if s, ok := strings.CutPrefix(cl, "Development Status :: "); ok {
+		if s, ok := strings.CutPrefix(cl, "Development Status :: "); ok && strings.TrimSpace(s) != "" {
 			f.DevStatus = registry.Some(strings.TrimSpace(s))
 		}
 	}
@@ -201,16 +204,15 @@ func license(p project) (string, bool) {
 	}
 	if in.License != nil {
 		if l := strings.TrimSpace(*in.License); l != "" && !strings.EqualFold(l, "UNKNOWN") {
-			if len(l) > maxLicense {
-				l = l[:maxLicense]
-			}
-			return l, true
+			return strings.TrimSpace(registry.Clip(l, maxLicense)), true
 		}
 	}
 	for _, cl := range in.Classifiers {
 		if s, ok := strings.CutPrefix(cl, "License :: "); ok {
 			parts := strings.Split(s, " :: ")
-			return parts[len(parts)-1], true
+			if l := strings.TrimSpace(parts[len(parts)-1]); l != "" {
+				return l, true
+			}
 		}
 	}
 	return "", false

@@ -28,6 +28,7 @@ type Inputs struct {
 	NPMURL     string
 	OSVURL     string
 	DepsDevURL string
+	CratesURL  string
 	HFURL      string
 	CacheDir   string
 }
@@ -71,6 +72,7 @@ func ReadInputs(getenv func(string) string) (Inputs, error) {
 		NPMURL:     in("npm-url"),
 		OSVURL:     in("osv-url"),
 		DepsDevURL: in("depsdev-url"),
+		CratesURL:  in("crates-url"),
 		HFURL:      in("hf-url"),
 		CacheDir:   in("cache-dir"),
 	}

@@ -160,7 +160,7 @@ func runActionIn(t *testing.T, ws, api string, files map[string]string, vars map
 		"INPUT_COMMENT": "true", "INPUT_CHECK-RUN": "true",
 		// No registry is reachable in unit tests.
 		"MLGUARD_PYPI_URL": "http://127.0.0.1:1", "MLGUARD_NPM_URL": "http://127.0.0.1:1", "MLGUARD_GOPROXY": "http://127.0.0.1:1",
-		"MLGUARD_OSV_URL": "http://127.0.0.1:1", "MLGUARD_DEPSDEV_URL": "http://127.0.0.1:1", "MLGUARD_HF_URL": "http://127.0.0.1:1",
+		"MLGUARD_OSV_URL": "http://127.0.0.1:1", "MLGUARD_DEPSDEV_URL": "http://127.0.0.1:1", "MLGUARD_HF_URL": "http://127.0.0.1:1", "MLGUARD_CRATES_URL": "http://127.0.0.1:1",
 	}
 	for k, v := range vars {
 		env[k] = v

@@ -23,6 +23,7 @@ import (
 	"github.com/mlguard/mlguard/internal/manifest"
 	"github.com/mlguard/mlguard/internal/registry"
 	"github.com/mlguard/mlguard/internal/registry/gather"
+	"github.com/mlguard/mlguard/internal/registry/httpx"
 )
 
 // maxManifest bounds a manifest read from the checkout.
@@ -224,6 +225,10 @@ func readBounded(name string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
+// userAgent names mlguard, its version and its home page to the
+// registries (crates.io asks for a way to reach the client's authors).
+var userAgent = "mlguard/" + Version + " (+https://github.com/mlguard/mlguard)"
+
 // gathererFor builds the registry clients from the inputs and MLGUARD_*
 // variables, or returns nil offline.
 func gathererFor(in ci.Inputs, getenv func(string) string) (*gather.Gatherer, error) {
@@ -239,8 +244,9 @@ func gathererFor(in ci.Inputs, getenv func(string) string) (*gather.Gatherer, er
 	return gather.New(gather.Config{
 		PyPIURL: pick(in.PyPIURL, "MLGUARD_PYPI_URL"), NPMURL: pick(in.NPMURL, "MLGUARD_NPM_URL"),
 		GoProxyURL: getenv("MLGUARD_GOPROXY"), OSVURL: pick(in.OSVURL, "MLGUARD_OSV_URL"),
-		CratesURL:  getenv("MLGUARD_CRATES_URL"),
+		CratesURL:  pick(in.CratesURL, "MLGUARD_CRATES_URL"),
 		DepsDevURL: pick(in.DepsDevURL, "MLGUARD_DEPSDEV_URL"), HFURL: pick(in.HFURL, "MLGUARD_HF_URL"),
 		CacheDir: pick(in.CacheDir, "MLGUARD_CACHE_DIR"),
+		Options:  []httpx.Option{httpx.WithUserAgent(userAgent)},
 	})
 }

@@ -12,12 +12,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mlguard/mlguard/internal/ci"
 	"github.com/mlguard/mlguard/internal/deps"
 	"github.com/mlguard/mlguard/internal/finding"
 	"github.com/mlguard/mlguard/internal/health"
 	"github.com/mlguard/mlguard/internal/registry"
-	"github.com/mlguard/mlguard/internal/registry/gather"
-	"github.com/mlguard/mlguard/internal/registry/httpx"
 	jsonreport "github.com/mlguard/mlguard/internal/report/json"
 	"github.com/mlguard/mlguard/internal/report/text"
 )
@@ -27,13 +26,14 @@ const healthUsage = `Usage: mlguard health [flags] ECOSYSTEM:NAME[@VERSION]...
 Looks packages up in their registries, OSV and deps.dev (models on the
 Hugging Face Hub) and checks their health: malicious or vulnerable versions,
 age, maintainers, deprecation, install scripts, typosquats, Scorecard,
-source repository, licence, pinning. Ecosystems: pypi, npm, go, hf.
+source repository, licence, pinning. Ecosystems: pypi, npm, go, cargo,
+maven (group:artifact), hf.
 
-  mlguard health pypi:torch@2.5.1 npm:left-pad hf:meta-llama/Llama-3.1-8B
+  mlguard health pypi:torch@2.5.1 npm:left-pad cargo:serde@1.0.210 hf:meta-llama/Llama-3.1-8B
 
 Endpoints come from MLGUARD_PYPI_URL, MLGUARD_NPM_URL, MLGUARD_GOPROXY,
-MLGUARD_OSV_URL, MLGUARD_DEPSDEV_URL and MLGUARD_HF_URL (mirrors such as
-Artifactory); the public services otherwise.
+MLGUARD_CRATES_URL, MLGUARD_OSV_URL, MLGUARD_DEPSDEV_URL and MLGUARD_HF_URL
+(mirrors such as Artifactory); the public services otherwise.
 
 Exit status: 0 passes, 1 fails, 2 is an error.
 
@@ -44,6 +44,7 @@ Flags:
 var ecosystems = map[string]string{
 	"pypi": deps.PyPI, "npm": deps.NPM, "go": deps.Go, "golang": deps.Go,
 	"hf": deps.HuggingFace, "huggingface": deps.HuggingFace,
+	"cargo": deps.Cargo, "crates": deps.Cargo, "maven": deps.Maven,
 }
 
 // parsePackageArg reads ECOSYSTEM:NAME[@VERSION]. The version separator is
@@ -52,7 +53,7 @@ func parsePackageArg(s string) (deps.Package, error) {
 	eco, rest, ok := strings.Cut(s, ":")
 	e, known := ecosystems[strings.ToLower(eco)]
 	if !ok || !known || rest == "" {
-		return deps.Package{}, fmt.Errorf("%q: want ECOSYSTEM:NAME[@VERSION] with ECOSYSTEM one of pypi, npm, go, hf", s)
+		return deps.Package{}, fmt.Errorf("%q: want ECOSYSTEM:NAME[@VERSION] with ECOSYSTEM one of pypi, npm, go, cargo, maven, hf", s)
 	}
 	name, version := rest, ""
 	if i := strings.LastIndex(rest, "@"); i > 0 {
@@ -108,16 +109,9 @@ func runHealthEnv(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		}
 		pkgs = append(pkgs, p)
 	}
-	var g *gather.Gatherer
-	if !*offline {
-		g, err = gather.New(gather.Config{
-			PyPIURL: getenv("MLGUARD_PYPI_URL"), NPMURL: getenv("MLGUARD_NPM_URL"), GoProxyURL: getenv("MLGUARD_GOPROXY"),
-			OSVURL: getenv("MLGUARD_OSV_URL"), DepsDevURL: getenv("MLGUARD_DEPSDEV_URL"), HFURL: getenv("MLGUARD_HF_URL"),
-			CacheDir: *cacheDir, Options: []httpx.Option{httpx.WithUserAgent("mlguard/" + Version)},
-		})
-		if err != nil {
-			return fail("%v", err)
-		}
+	g, err := gathererFor(ci.Inputs{Offline: *offline, CacheDir: *cacheDir}, getenv)
+	if err != nil {
+		return fail("%v", err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	res := &finding.Result{Tool: finding.Tool{Name: "mlguard", Version: Version}, Files: []finding.File{}, Skipped: []finding.Skipped{}}

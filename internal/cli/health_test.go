@@ -90,7 +90,7 @@ func TestHealth(t *testing.T) {
 
 func TestHealthUsage(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{nil, {"torch"}, {"cargo:serde"}, {"pypi:"}, {"pypi:torch@"}, {"--format", "sarif", "pypi:torch"}} {
+	for _, args := range [][]string{nil, {"torch"}, {"rubygems:rails"}, {"pypi:"}, {"pypi:torch@"}, {"--format", "sarif", "pypi:torch"}} {
 		var out, errb bytes.Buffer
 		if code := runHealthEnv(context.Background(), args, &out, &errb, func(string) string { return "" }, time.Now); code != ExitError {
 			t.Errorf("%q: exit %d, want 2", args, code)
@@ -102,6 +102,8 @@ func TestHealthUsage(t *testing.T) {
 		{"npm:@types/node", "npm", "@types/node", ""},
 		{"hf:meta-llama/Llama-3.1-8B", "huggingface", "meta-llama/Llama-3.1-8B", ""},
 		{"go:github.com/x/y@v1.2.3", "golang", "github.com/x/y", "v1.2.3"},
+		{"cargo:serde@1.0.210", "cargo", "serde", "1.0.210"},
+		{"maven:org.slf4j:slf4j-api@2.0.9", "maven", "org.slf4j:slf4j-api", "2.0.9"},
 	} {
 		p, err := parsePackageArg(tt.in)
 		if err != nil || p.Ecosystem != tt.eco || p.Name != tt.name || p.Version != tt.version {

@@ -30,7 +30,7 @@ func TestActionMetadata(t *testing.T) {
 	want := map[string]string{
 		"policy": "", "scope": "changed", "paths": "", "exclude": "", "fail-on": "high", "comment": "true", "check-run": "true",
 		"sarif-file": "mlguard.sarif", "bom-file": "mlguard.cdx.json", "bom-spec": "1.6", "github-token": "${{ github.token }}", "offline": "false",
-		"pypi-url": "", "npm-url": "", "osv-url": "", "depsdev-url": "", "hf-url": "", "cache-dir": "",
+		"pypi-url": "", "npm-url": "", "osv-url": "", "depsdev-url": "", "crates-url": "", "hf-url": "", "cache-dir": "",
 	}
 	for name, def := range want {
 		got, ok := inputs[name]

@@ -465,7 +465,7 @@ func (h *harness) runCI(t *testing.T, repo string, p *pull, c *checkout, o runOp
 		"GITHUB_OUTPUT": fc + "/" + outName, "GITHUB_STEP_SUMMARY": fc + "/" + summaryName,
 		"GITHUB_ENV": fc + "/set_env_" + id, "GITHUB_PATH": fc + "/add_path_" + id, "GITHUB_STATE": fc + "/save_state_" + id,
 		"MLGUARD_PYPI_URL": registryURL, "MLGUARD_NPM_URL": registryURL, "MLGUARD_GOPROXY": registryURL,
-		"MLGUARD_OSV_URL": registryURL, "MLGUARD_DEPSDEV_URL": registryURL, "MLGUARD_HF_URL": registryURL,
+		"MLGUARD_OSV_URL": registryURL, "MLGUARD_DEPSDEV_URL": registryURL, "MLGUARD_HF_URL": registryURL, "MLGUARD_CRATES_URL": registryURL,
 	}
 	for name, def := range actionInputs(t) {
 		env["INPUT_"+strings.ToUpper(name)] = strings.ReplaceAll(def, "${{ github.token }}", token)

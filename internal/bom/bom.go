@@ -22,6 +22,8 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -140,6 +142,7 @@ func Build(ctx context.Context, inv Inventory, opt Options) (*cdx.BOM, error) {
 		rootDeps = append(rootDeps, c.BOMRef)
 	}
 	graph := []cdx.Dependency{{Ref: bom.Metadata.Component.BOMRef, Dependencies: &rootDeps}}
+	graph = append(graph, b.packageGraph()...)
 	bom.Dependencies = &graph
 	if len(b.vulns) > 0 {
 		vs := make([]cdx.Vulnerability, 0, len(b.vulns))
@@ -173,7 +176,7 @@ type builder struct {
 	refs       map[string]bool // bom-refs in use
 	datasets   map[string]*cdx.Component
 	vulns      map[string]*cdx.Vulnerability
-	byPURL     map[string]int // index in components of each package's component
+	byPURL     map[string]int // index in components of each package's component (before they are sorted)
 }
 
 // ref makes a bom-ref unique in the document.
@@ -349,6 +352,9 @@ func (b *builder) pkg(p Package) {
 		// The same package in a manifest and its lock file: one component
 		// that lists both places.
 		c := &b.components[i]
+		if hs := lockHashes(p.Hashes); c.Hashes == nil && len(hs) > 0 {
+			c.Hashes = &hs
+		}
 		if p.Manifest != "" {
 			props := append(deref(c.Properties), cdx.Property{Name: propManifest, Value: location(p.Package)})
 			sortProps(props)
@@ -373,6 +379,9 @@ func (b *builder) pkg(p Package) {
 		if g, n, ok := strings.Cut(p.Name, "/"); ok {
 			c.Group, c.Name = g, n
 		}
+	}
+	if hs := lockHashes(p.Hashes); len(hs) > 0 {
+		c.Hashes = &hs
 	}
 	if p.Version == "" && p.Range != "" && p.Range != "*" {
 		c.Description = "not pinned: " + clip(p.Range, 256)
@@ -412,6 +421,71 @@ func (b *builder) pkg(p Package) {
 		c.Properties = &props
 	}
 	b.components = append(b.components, c)
+}
+
+// packageGraph is the dependency graph the lock files give: each package
+// that requires others, with those among the BOM's components.
+func (b *builder) packageGraph() []cdx.Dependency {
+	refOf := map[string]string{} // purl -> bom-ref (components are sorted by now)
+	for _, c := range b.components {
+		if c.PackageURL != "" && refOf[c.PackageURL] == "" {
+			refOf[c.PackageURL] = c.BOMRef
+		}
+	}
+	var out []cdx.Dependency
+	for _, p := range b.inv.Packages {
+		ref, ok := refOf[p.PURL()]
+		if !ok || len(p.DependsOn) == 0 {
+			continue
+		}
+		if slices.ContainsFunc(out, func(d cdx.Dependency) bool { return d.Ref == ref }) {
+			continue
+		}
+		var on []string
+		for _, purl := range p.DependsOn {
+			if r, ok := refOf[purl]; ok {
+				on = append(on, r)
+			}
+		}
+		if len(on) > 0 {
+			slices.Sort(on)
+			on = slices.Compact(on)
+			out = append(out, cdx.Dependency{Ref: ref, Dependencies: &on})
+		}
+	}
+	slices.SortFunc(out, func(x, y cdx.Dependency) int { return strings.Compare(x.Ref, y.Ref) })
+	return out
+}
+
+// lockHashes turns a lock file's digests ("sha256:<hex>", npm's
+// "sha512-<base64>") into CycloneDX hashes; malformed ones are left out.
+func lockHashes(in []string) []cdx.Hash {
+	algs := map[string]struct {
+		alg cdx.HashAlgorithm
+		n   int // bytes
+	}{
+		"sha1": {cdx.HashAlgoSHA1, 20}, "sha256": {cdx.HashAlgoSHA256, 32},
+		"sha384": {cdx.HashAlgoSHA384, 48}, "sha512": {cdx.HashAlgoSHA512, 64},
+	}
+	var out []cdx.Hash
+	for _, h := range in {
+		var raw []byte
+		name, v, hexForm := strings.Cut(h, ":")
+		if hexForm {
+			raw, _ = hex.DecodeString(v)
+		} else if name, v, _ = strings.Cut(h, "-"); v != "" {
+			raw, _ = base64.StdEncoding.DecodeString(v)
+		}
+		a, ok := algs[strings.ToLower(name)]
+		if !ok || len(raw) != a.n {
+			continue
+		}
+		e := cdx.Hash{Algorithm: a.alg, Value: hex.EncodeToString(raw)}
+		if !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // location is where a manifest names a package: "path:line".

@@ -204,3 +204,59 @@ func TestModelFolder(t *testing.T) {
 		t.Errorf("no dataset component for org/corpus: %+v", *b.Components)
 	}
 }
+
+func TestLockHashes(t *testing.T) {
+	t.Parallel()
+	sha256hex := strings.Repeat("ab", 32)
+	got := lockHashes([]string{
+		"sha256:" + sha256hex,
+		"sha512-5T6nhjsT+EOMzuck8JjBHARTHfMht0POzlA60WV2pMD3gyXw2LZnZ+ueGdNxG+0calOJcWKbpFcuzLZ91YWq9Q==",
+		"sha256:abcd",         // too short
+		"md5:" + sha256hex,    // not kept
+		"sha1-not base64!",    // malformed
+		"sha256:" + sha256hex, // a duplicate
+	})
+	want := []cdx.Hash{
+		{Algorithm: cdx.HashAlgoSHA256, Value: sha256hex},
+		{Algorithm: cdx.HashAlgoSHA512, Value: "e53ea7863b13f8438ccee724f098c11c04531df321b743cece503ad16576a4c0f78325f0d8b66767eb9e19d3711bed1c6a538971629ba4572eccb67dd585aaf5"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("lockHashes (-want +got):\n%s", diff)
+	}
+}
+
+// TestPackageGraph: the lock file's graph becomes CycloneDX dependencies
+// between the packages' components; a package named twice is one component.
+func TestPackageGraph(t *testing.T) {
+	t.Parallel()
+	express := deps.Package{Ecosystem: deps.NPM, Name: "express", Version: "4.19.2", Manifest: "package-lock.json", Line: 5,
+		DependsOn: []string{"pkg:npm/cookie@0.6.0", "pkg:npm/not-listed@1.0.0"}}
+	inv := Inventory{Packages: []Package{
+		{Package: deps.Package{Ecosystem: deps.NPM, Name: "express", Version: "4.19.2", Manifest: "package.json", Line: 3}},
+		{Package: express},
+		{Package: deps.Package{Ecosystem: deps.NPM, Name: "cookie", Version: "0.6.0", Manifest: "package-lock.json", Line: 9}},
+	}}
+	b, err := Build(context.Background(), inv, Options{Time: when, Deterministic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(*b.Components); n != 2 {
+		t.Fatalf("%d components, want 2: %+v", n, *b.Components)
+	}
+	var graph []string
+	for _, d := range (*b.Dependencies)[1:] {
+		graph = append(graph, d.Ref+" -> "+strings.Join(deref(d.Dependencies), ","))
+	}
+	if diff := cmp.Diff([]string{"pkg:npm/express@4.19.2 -> pkg:npm/cookie@0.6.0"}, graph); diff != "" {
+		t.Errorf("graph (-want +got):\n%s", diff)
+	}
+	var places []string
+	for _, p := range deref((*b.Components)[1].Properties) {
+		if p.Name == propManifest {
+			places = append(places, p.Value)
+		}
+	}
+	if diff := cmp.Diff([]string{"package-lock.json:5", "package.json:3"}, places); diff != "" {
+		t.Errorf("express is named in (-want +got):\n%s", diff)
+	}
+}

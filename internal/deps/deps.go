@@ -26,6 +26,13 @@ type Package struct {
 	Range     string // the constraint as written ("torch>=2.1", "^4.17.0"), for messages
 	Manifest  string // the manifest's path, relative to the repository
 	Line      int    // 1-based line in the manifest, 0 when unknown
+	// Hashes are the artifact digests the lock file records, as it spells
+	// them: "sha256:<hex>" (pip --hash, poetry, uv), "sha512-<base64>"
+	// (npm integrity).
+	Hashes []string
+	// DependsOn are the purls of the packages this one requires, where the
+	// lock file resolves them.
+	DependsOn []string
 }
 
 // Pinned reports whether the manifest fixes one version.

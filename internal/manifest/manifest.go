@@ -158,6 +158,7 @@ func Parse(ctx context.Context, path string, content []byte) (pkgs []deps.Packag
 	if err != nil {
 		return nil, fmt.Errorf("parsing %s as %s: %w", path, f.name, err)
 	}
+	lockDetails(f.name, content, pkgs)
 	if len(pkgs) > MaxPackages {
 		return nil, fmt.Errorf("parsing %s: %d packages: %w", path, len(pkgs), ErrTooLarge)
 	}

@@ -62,7 +62,9 @@ func TestParse(t *testing.T) {
 		want       []deps.Package
 	}{
 		{"requirements.txt", "ml/requirements.txt", []deps.Package{
-			py("torch", "2.5.1+cu121", "torch==2.5.1+cu121", "ml/requirements.txt", 7),
+			withHashes(py("torch", "2.5.1+cu121", "torch==2.5.1+cu121", "ml/requirements.txt", 7),
+				"sha256:1111111111111111111111111111111111111111111111111111111111111111",
+				"sha256:2222222222222222222222222222222222222222222222222222222222222222"),
 			py("transformers", "", "transformers>=4.44,<5", "ml/requirements.txt", 10),
 			py("Scikit_Learn", "", "Scikit_Learn~=1.5.2", "ml/requirements.txt", 11),
 			py("numpy", "1.26.4", "numpy===1.26.4", "ml/requirements.txt", 12),
@@ -117,10 +119,11 @@ func TestParse(t *testing.T) {
 			{Ecosystem: deps.NPM, Name: "react-dom", Range: ">=18", Manifest: "web/package.json", Line: 15},
 		}},
 		{"package-lock.json", "web/package-lock.json", []deps.Package{
-			{Ecosystem: deps.NPM, Name: "loose-envify", Version: "1.4.0", Manifest: "web/package-lock.json", Line: 32},
-			{Ecosystem: deps.NPM, Name: "onnxruntime-web", Version: "1.19.2", Manifest: "web/package-lock.json", Line: 18},
-			{Ecosystem: deps.NPM, Name: "react", Version: "18.3.1", Manifest: "web/package-lock.json", Line: 24},
-			{Ecosystem: deps.NPM, Name: "vite", Version: "5.4.8", Manifest: "web/package-lock.json", Line: 37},
+			{Ecosystem: deps.NPM, Name: "loose-envify", Version: "1.4.0", Manifest: "web/package-lock.json", Line: 32, Hashes: []string{"sha512-CCCC"}},
+			{Ecosystem: deps.NPM, Name: "onnxruntime-web", Version: "1.19.2", Manifest: "web/package-lock.json", Line: 18, Hashes: []string{"sha512-AAAA"}},
+			{Ecosystem: deps.NPM, Name: "react", Version: "18.3.1", Manifest: "web/package-lock.json", Line: 24, Hashes: []string{"sha512-BBBB"},
+				DependsOn: []string{"pkg:npm/loose-envify@1.4.0"}},
+			{Ecosystem: deps.NPM, Name: "vite", Version: "5.4.8", Manifest: "web/package-lock.json", Line: 37, Hashes: []string{"sha512-DDDD"}},
 		}},
 		{"go.mod.txt", "go.mod", []deps.Package{
 			{Ecosystem: deps.Go, Name: "github.com/fork/uuid", Version: "v1.6.1", Range: "github.com/google/uuid => github.com/fork/uuid v1.6.1", Manifest: "go.mod", Line: 6},
@@ -234,6 +237,11 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func withHashes(p deps.Package, h ...string) deps.Package {
+	p.Hashes = h
+	return p
+}
+
 func TestParseRequirementLines(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -258,6 +266,9 @@ func TestParseRequirementLines(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := []deps.Package{{Ecosystem: deps.PyPI, Name: tt.name, Version: tt.version, Range: tt.rng, Manifest: "requirements.txt", Line: 1}}
+		if strings.Contains(tt.line, "--hash") {
+			want[0].Hashes = []string{"sha256:abcd", "sha256:ef01"}
+		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%q (-want +got):\n%s", tt.line, diff)
 		}

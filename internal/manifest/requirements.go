@@ -182,7 +182,7 @@ func requirementPackage(line string, lineno int) (deps.Package, bool) {
 	if !ok {
 		return deps.Package{}, false
 	}
-	return deps.Package{Ecosystem: deps.PyPI, Name: r.name, Version: r.version, Range: r.spec, Line: lineno}, true
+	return deps.Package{Ecosystem: deps.PyPI, Name: r.name, Version: r.version, Range: r.spec, Line: lineno, Hashes: requirementHashes(line)}, true
 }
 
 // urlRequirement handles a bare URL or VCS reference ("git+https://...#egg=x",

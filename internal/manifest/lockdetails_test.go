@@ -51,8 +51,8 @@ name = "charset-normalizer"
 version = "3.4.0"
 files = []
 `, map[string]detail{
-			"pkg:pypi/requests@2.32.3":           {Hashes: []string{"sha256:aa", "sha256:bb"}, DependsOn: []string{"pkg:pypi/charset-normalizer@3.4.0", "pkg:pypi/urllib3@2.2.3"}},
-			"pkg:pypi/urllib3@2.2.3":             {Hashes: []string{"sha256:cc"}},
+			"pkg:pypi/requests@2.32.3":          {Hashes: []string{"sha256:aa", "sha256:bb"}, DependsOn: []string{"pkg:pypi/charset-normalizer@3.4.0", "pkg:pypi/urllib3@2.2.3"}},
+			"pkg:pypi/urllib3@2.2.3":            {Hashes: []string{"sha256:cc"}},
 			"pkg:pypi/charset-normalizer@3.4.0": {},
 		}},
 		{"uv.lock", `version = 1

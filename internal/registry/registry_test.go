@@ -104,7 +104,7 @@ func TestCollect(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, r := range res {
-		if r.Package != pkgs[i] {
+		if r.Package.PURL() != pkgs[i].PURL() {
 			t.Errorf("result %d is for %s", i, r.Package.Name)
 		}
 		if r.Package.Name == "bad" {

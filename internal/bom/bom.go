@@ -116,16 +116,23 @@ func Build(ctx context.Context, inv Inventory, opt Options) (*cdx.BOM, error) {
 	if err != nil {
 		return nil, err
 	}
-	local := map[string]bool{} // Hub ids of the model folders here
+	local := map[string]int{} // Hub ids of the model folders here -> component index
 	for _, m := range models {
-		b.components = append(b.components, b.model(m))
 		if m.config != nil && hubID(m.config.NameOrPath) {
-			local[strings.ToLower(m.config.NameOrPath)] = true
+			local[strings.ToLower(m.config.NameOrPath)] = len(b.components)
 		}
+		b.components = append(b.components, b.model(m))
 	}
 	for _, p := range inv.Packages {
-		if p.Ecosystem == deps.HuggingFace && local[strings.ToLower(p.Name)] {
-			continue // a folder's config.json naming the folder's own model: that model is here
+		if i, ok := local[strings.ToLower(p.Name)]; ok && p.Ecosystem == deps.HuggingFace {
+			// A folder's config.json naming the folder's own model: that
+			// model is here; the Hub's licence fills in a card without one.
+			if c := &b.components[i]; c.Licenses == nil && p.Facts != nil {
+				if l, ok := p.Facts.License.Get(); ok {
+					c.Licenses = licenses(l)
+				}
+			}
+			continue
 		}
 		b.pkg(p)
 	}

@@ -260,3 +260,39 @@ func TestPackageGraph(t *testing.T) {
 		t.Errorf("express is named in (-want +got):\n%s", diff)
 	}
 }
+
+// TestFolderModelTakesHubFacts: the reference a folder's own config.json
+// makes to its Hub repository is that folder's model, not a second
+// component, and the Hub's licence fills in when there is no model card.
+func TestFolderModelTakesHubFacts(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "m"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string]string{
+		"m/config.json":       `{"_name_or_path": "Org/Tiny", "model_type": "gpt2"}`,
+		"m/model.safetensors": "w",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(name)), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inv := Inventory{
+		Files: []finding.File{{Path: "m/model.safetensors", Format: "safetensors", SHA256: strings.Repeat("0", 64)}},
+		Packages: []Package{{
+			Package: deps.Package{Ecosystem: deps.HuggingFace, Name: "org/tiny", Manifest: "m/config.json", Line: 1},
+			Facts:   &registry.Facts{License: registry.Some("apache-2.0")},
+		}},
+	}
+	b, err := Build(context.Background(), inv, Options{Root: dir, Time: when, Deterministic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(*b.Components); n != 1 {
+		t.Fatalf("%d components, want the folder's model alone: %+v", n, *b.Components)
+	}
+	if diff := cmp.Diff(&cdx.Licenses{{License: &cdx.License{ID: "Apache-2.0"}}}, (*b.Components)[0].Licenses); diff != "" {
+		t.Errorf("licence (-want +got):\n%s", diff)
+	}
+}

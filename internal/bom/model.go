@@ -244,7 +244,12 @@ func readCard(root, dir string) *modelcard.Card {
 // readConfig reads the folder's transformers config.json, nil when there is
 // none. Fields of unexpected types are ignored.
 func readConfig(root, dir string) *hfConfig {
-	b := readSmall(filepath.Join(abs(root, dir), "config.json"))
+	return parseConfig(readSmall(filepath.Join(abs(root, dir), "config.json")))
+}
+
+// parseConfig reads the fields the BOM uses from config.json content; nil
+// when it is not a transformers config.
+func parseConfig(b []byte) *hfConfig {
 	if b == nil {
 		return nil
 	}

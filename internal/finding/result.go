@@ -79,6 +79,17 @@ type Result struct {
 	// Packages are the dependencies checked, each with its registry facts
 	// and findings (also listed in Findings).
 	Packages []Package `json:"packages"`
+	// Waived are the findings the policy's waivers accepted, each with the
+	// waiver: not part of the decision, never hidden.
+	Waived []Waived `json:"waived,omitempty"`
+}
+
+// Waived is a finding a waiver accepted.
+type Waived struct {
+	Finding Finding `json:"finding"`
+	Waiver  string  `json:"waiver"`            // the waiver's rule and target: "pickle/* for path legacy/**"
+	Reason  string  `json:"reason"`            // the waiver's reason
+	Expires string  `json:"expires,omitempty"` // its last day, YYYY-MM-DD
 }
 
 // Package is one dependency checked: its purl, how the change touched it,
@@ -106,6 +117,10 @@ func (r *Result) Sort() {
 			cmp.Compare(a.Rule, b.Rule),
 			cmp.Compare(a.Message, b.Message),
 		)
+	})
+	slices.SortStableFunc(r.Waived, func(a, b Waived) int {
+		return cmp.Or(cmp.Compare(a.Finding.Path, b.Finding.Path), cmp.Compare(a.Finding.Member, b.Finding.Member),
+			cmp.Compare(a.Finding.Offset, b.Finding.Offset), cmp.Compare(a.Finding.Rule, b.Finding.Rule))
 	})
 }
 

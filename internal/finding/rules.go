@@ -49,7 +49,7 @@ const (
 
 // rules is every rule: the core table below, then one table per format
 // family, each in its own rules_<area>.go file next to its constants.
-var rules = slices.Concat(coreRules, safetensorsRules, ggufRules, templateRules, onnxRules, tensorflowRules, kerasRules, configRules, packageRules)
+var rules = slices.Concat(coreRules, safetensorsRules, ggufRules, templateRules, onnxRules, tensorflowRules, kerasRules, configRules, packageRules, policyRules)
 
 // coreRules are the pickle family, archives and the scan itself.
 var coreRules = []Rule{

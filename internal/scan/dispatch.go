@@ -242,7 +242,7 @@ func hasZipTail(ra io.ReaderAt, size int64) bool {
 // pickleOptions are the pickle engine's options for a node: nested files
 // (torch.storage._load_from_bytes payloads) go through the whole engine.
 func (j *job) pickleOptions(n *node, maxPickles int) pickle.Options {
-	return pickle.Options{MaxPickles: maxPickles, Allow: j.e.opt.Allow,
+	return pickle.Options{MaxPickles: maxPickles, Allow: j.e.opt.Allow, Deny: j.e.opt.Deny,
 		Nested: func(ctx context.Context, r io.Reader, size int64) []finding.Finding {
 			sub := &job{e: j.e, ctx: ctx, budget: j.budget}
 			child := &node{name: "payload", size: size, depth: n.depth + 1}

@@ -48,8 +48,9 @@ type Options struct {
 	Limits Limits
 	// Hash computes each scanned file's SHA-256 (for the JSON and SARIF reports).
 	Hash bool
-	// Allow lists extra trusted pickle globals ("module.name", "module.*").
-	Allow []string
+	// Allow lists extra trusted pickle globals ("module.name", "module.*");
+	// Deny extra dangerous ones (the policy's pickle allow and deny).
+	Allow, Deny []string
 	// Jobs is how many files are scanned at once (default: GOMAXPROCS).
 	Jobs   int
 	Logger *slog.Logger

@@ -364,6 +364,33 @@ func TestScanAllow(t *testing.T) {
 	}
 }
 
+// TestScanDeny: a global the policy denies is dangerous even when it would
+// be unknown or on the safe lists, and even when also allowed.
+func TestScanDeny(t *testing.T) {
+	t.Parallel()
+	b := p().proto(4).stackGlobalOf("mymodel.net", "Net").emptyTuple().reduce().
+		stackGlobalOf("collections", "OrderedDict").emptyTuple().reduce().tuple2().stop().bytes()
+	for _, tc := range []struct {
+		opt  Options
+		want []string
+	}{
+		{Options{}, []string{finding.PickleUnknownCallable}},
+		{Options{Deny: []string{"mymodel.*"}}, []string{finding.PickleDangerousGlobal}},
+		{Options{Deny: []string{"mymodel.net.Net"}, Allow: []string{"mymodel.*"}}, []string{finding.PickleDangerousGlobal}},
+		{Options{Deny: []string{"collections.OrderedDict"}}, []string{finding.PickleUnknownCallable, finding.PickleDangerousGlobal}},
+	} {
+		res := Scan(context.Background(), bytes.NewReader(b), tc.opt)
+		if diff := gocmp.Diff(tc.want, rules(res.Findings)); diff != "" {
+			t.Errorf("%+v: rules (-want +got):\n%s", tc.opt, diff)
+		}
+		for _, f := range res.Findings {
+			if f.Rule == finding.PickleDangerousGlobal && !strings.Contains(f.Message+f.Evidence, "denied by the policy") {
+				t.Errorf("the finding does not say the policy denied it: %+v", f)
+			}
+		}
+	}
+}
+
 // TestScanMessages checks the wording of findings about resolved names.
 func TestScanMessages(t *testing.T) {
 	t.Parallel()

@@ -26,6 +26,9 @@ type Options struct {
 	MaxPickles int
 	// Allow lists extra trusted globals, "module.name" or "module.*".
 	Allow []string
+	// Deny lists extra dangerous globals, in the same form; it wins over
+	// Allow and over the built-in safe lists.
+	Deny []string
 	// Nested scans a whole file handed as bytes to a nested loader such as
 	// torch.storage._load_from_bytes; findings come back with paths empty.
 	// The reader is an io.ReaderAt as well when size >= 0.
@@ -34,15 +37,26 @@ type Options struct {
 
 func (o Options) classify(module, name string) Verdict {
 	v := Classify(module, name)
+	for _, d := range o.Deny {
+		if listed(d, v.Resolved) && v.Class != Dangerous {
+			return Verdict{Class: Dangerous, Why: "denied by the policy", Resolved: v.Resolved}
+		}
+	}
 	if v.Class != Unknown {
 		return v
 	}
 	for _, a := range o.Allow {
-		if a == v.Resolved || strings.HasSuffix(a, ".*") && strings.HasPrefix(v.Resolved, strings.TrimSuffix(a, "*")) {
+		if listed(a, v.Resolved) {
 			return Verdict{Class: SafeClass, Why: "allowed by policy", Resolved: v.Resolved}
 		}
 	}
 	return v
+}
+
+// listed reports whether a policy entry ("module.name" or "module.*")
+// names the global.
+func listed(entry, global string) bool {
+	return entry == global || strings.HasSuffix(entry, ".*") && strings.HasPrefix(global, strings.TrimSuffix(entry, "*"))
 }
 
 // Result is what a scan found. Finding paths are empty (the caller knows the

@@ -477,19 +477,46 @@ func (s *scanner) template(key, member string) error {
 	if err != nil {
 		return err
 	}
-	tpl := string(b)
-	if !utf8.ValidString(tpl) {
-		// Python readers decode metadata strings as UTF-8 with replacement.
-		tpl = strings.ToValidUTF8(tpl, "\uFFFD")
-	}
+	// Python readers decode metadata strings as UTF-8 with replacement; the
+	// findings' offsets are mapped back to the file's bytes.
+	tpl, orig := validUTF8(b)
 	for _, f := range jinja.Analyze(tpl) {
 		f.Member = member
-		f.Offset += start
+		if orig != nil && f.Offset >= 0 && f.Offset < int64(len(orig)) {
+			f.Offset = int64(orig[f.Offset])
+		}
+		f.Offset = start + min(max(f.Offset, 0), int64(len(b)))
 		if len(s.rep.Findings) < maxFindings {
 			s.rep.Findings = append(s.rep.Findings, f)
 		}
 	}
 	return nil
+}
+
+// validUTF8 returns b as text with each invalid byte replaced by U+FFFD
+// and, when it replaced any, the offset in b of each byte of the text.
+func validUTF8(b []byte) (string, []int32) {
+	if utf8.Valid(b) {
+		return string(b), nil
+	}
+	var out strings.Builder
+	orig := make([]int32, 0, len(b)+16)
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			out.WriteString("\uFFFD")
+			orig = append(orig, int32(i), int32(i), int32(i))
+			i++
+			continue
+		}
+		out.Write(b[i : i+n])
+		for k := range n {
+			orig = append(orig, int32(i+k))
+		}
+		i += n
+	}
+	orig = append(orig, int32(len(b)))
+	return out.String(), orig
 }
 
 type tensorInfo struct {

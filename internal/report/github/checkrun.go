@@ -148,7 +148,7 @@ func checkTexts(r *finding.Result, fs []finding.Finding) (summary, rest string) 
 	l.omitted = func(n int) string {
 		return omittedNote(n, "the check run is limited in size. The job summary and the SARIF report list every finding.")
 	}
-	l.skipped, l.foot = nil, ""
+	l.skipped, l.waived, l.foot = nil, nil, ""
 	rest, _, err = l.render(more)
 	if err != nil {
 		rest = ""

@@ -79,6 +79,7 @@ func RenderComment(r *finding.Result, opts CommentOptions) string {
 			return omittedNote(n, "a comment is limited in size. The job summary of the workflow run and the SARIF report list every finding.")
 		},
 		skipped: r.Skipped,
+		waived:  r.Waived,
 		tail:    tail,
 		foot:    footer(r.Tool),
 		limit:   maxCommentBytes,

@@ -62,6 +62,7 @@ func summaryLayout(r *finding.Result, limit int) layout {
 			return omittedNote(n, "the job summary is limited in size. The JSON or SARIF report lists every finding.")
 		},
 		skipped: r.Skipped,
+		waived:  r.Waived,
 		foot:    footer(r.Tool),
 		limit:   limit,
 	}
@@ -82,7 +83,8 @@ type layout struct {
 	// omitted is the note written after the table when n findings did not fit.
 	omitted func(n int) string
 	skipped []finding.Skipped
-	tail    string // after the skipped files, before the footer
+	waived  []finding.Waived // listed before the skipped files: nothing waived is hidden
+	tail    string           // after the skipped files, before the footer
 	foot    string
 	limit   int
 }
@@ -138,7 +140,9 @@ func (l layout) render(fs []finding.Finding) (string, int, error) {
 		b.WriteString(note)
 	}
 	b.WriteString(details.String())
-	b.WriteString(skippedSection(l.skipped, budget))
+	ws := waivedSection(l.waived, budget)
+	b.WriteString(ws)
+	b.WriteString(skippedSection(l.skipped, budget-len(ws)))
 	b.WriteString(l.tail)
 	b.WriteString(l.foot)
 	if b.Len() > l.limit { // a bug in the accounting above, never the input's fault
@@ -290,6 +294,42 @@ func skippedSection(skipped []finding.Skipped, budget int) string {
 		shown++
 	}
 	if n := len(skipped) - shown; n > 0 {
+		b.WriteString(more(n))
+	}
+	b.WriteString(closing)
+	return b.String()
+}
+
+// waivedSection lists the findings the policy's waivers accepted in a
+// collapsed block of at most budget bytes, as skippedSection does.
+func waivedSection(waived []finding.Waived, budget int) string {
+	if len(waived) == 0 {
+		return ""
+	}
+	open := fmt.Sprintf("\n<details><summary>%s waived by the policy</summary>\n\n| Severity | Rule | File | Waiver | Reason | Until |\n| --- | --- | --- | --- | --- | --- |\n", plural(len(waived), "finding"))
+	const closing = "\n</details>\n"
+	more := func(n int) string { return fmt.Sprintf("\nand %d more.\n", n) }
+	room := budget - len(open) - len(closing) - len(more(len(waived)))
+	if room < 0 {
+		if short := fmt.Sprintf("\n%s waived by the policy.\n", plural(len(waived), "finding")); len(short) <= budget {
+			return short
+		}
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(open)
+	shown := 0
+	for _, w := range waived {
+		row := "| " + w.Finding.Severity.String() + " | " + md(w.Finding.Rule) + " | " + md(location(w.Finding)) + " | " +
+			md(clip(w.Waiver, maxText)) + " | " + md(clip(w.Reason, maxText)) + " | " + md(w.Expires) + " |\n"
+		if len(row) > room {
+			break
+		}
+		room -= len(row)
+		b.WriteString(row)
+		shown++
+	}
+	if n := len(waived) - shown; n > 0 {
 		b.WriteString(more(n))
 	}
 	b.WriteString(closing)

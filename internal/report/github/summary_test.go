@@ -182,3 +182,34 @@ func checkMarkdown(t *testing.T, out []byte) int {
 	}
 	return rows
 }
+
+// TestSummaryWaived: the job summary, the check run and the comment list the
+// waived findings with their waivers, escaped as Markdown.
+func TestSummaryWaived(t *testing.T) {
+	t.Parallel()
+	r := reporttest.Full()
+	w := finding.New(finding.PickleUnknownGlobal, "pickle imports mylab.Net")
+	w.Path = "legacy/old|<b>.pkl"
+	r.Waived = []finding.Waived{{Finding: w, Waiver: "pickle/* for path legacy/**", Reason: "reviewed *lab* models", Expires: "2027-01-31"}}
+	var b strings.Builder
+	if err := WriteSummary(&b, r, SummaryOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"<summary>1 finding waived by the policy</summary>", "| medium | pickle/unknown-global |", "reviewed &#42;lab&#42; models", "| 2027-01-31 |"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "<b>") {
+		t.Errorf("a path's HTML reached the summary:\n%s", out)
+	}
+	// Even a tight budget says how many were waived.
+	var small strings.Builder
+	if err := WriteSummary(&small, r, SummaryOptions{MaxBytes: 1500}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(small.String(), "waived by the policy") {
+		t.Errorf("a small summary hides the waivers:\n%s", small.String())
+	}
+}

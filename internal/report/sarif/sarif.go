@@ -17,6 +17,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -118,11 +119,20 @@ func build(r *finding.Result, opts Options) (*log, error) {
 	}
 
 	results := []result{}
-	for _, f := range r.Findings {
+	waived := make([]finding.Finding, 0, len(r.Waived))
+	justification := map[int]string{} // index in the loop below -> the waiver's reason
+	for _, w := range r.Waived {
+		justification[len(r.Findings)+len(waived)] = "waived by the policy (" + w.Waiver + "): " + w.Reason
+		if w.Expires != "" {
+			justification[len(r.Findings)+len(waived)] += "; expires " + w.Expires
+		}
+		waived = append(waived, w.Finding)
+	}
+	for n, f := range slices.Concat(r.Findings, waived) {
 		i, ok := index[f.Rule]
 		if !ok {
-			// A rule the table does not know (a finding built by hand, or a
-			// newer producer): describe it minimally rather than drop it.
+			// A rule the table does not know (a custom rule of the policy, or
+			// a newer producer): describe it minimally rather than drop it.
 			i = len(drv.Rules)
 			index[f.Rule] = i
 			drv.Rules = append(drv.Rules, descriptor(finding.Rule{ID: f.Rule, Severity: f.Severity, Summary: f.Rule}))
@@ -142,6 +152,11 @@ func build(r *finding.Result, opts Options) (*log, error) {
 		if f.Member != "" {
 			res.Properties.Member = f.Member
 			res.Properties.Offset = f.Offset
+		}
+		if why, ok := justification[n]; ok {
+			res.Suppressions = []suppression{{Kind: "external", Status: "accepted", Justification: why}}
+			results = append(results, res)
+			continue
 		}
 		results = append(results, res)
 

@@ -336,3 +336,29 @@ func TestResultText(t *testing.T) {
 		t.Errorf("result text keeps an ESC")
 	}
 }
+
+// TestWaived: a finding the policy waived is a result with an accepted
+// external suppression that carries the waiver and its reason.
+func TestWaived(t *testing.T) {
+	t.Parallel()
+	r := reporttest.Full()
+	w := finding.New(finding.PickleUnknownGlobal, "pickle imports mylab.Net")
+	w.Path = "legacy/old.pkl"
+	r.Waived = []finding.Waived{{Finding: w, Waiver: "pickle/* for path legacy/**", Reason: "reviewed lab models", Expires: "2027-01-31"}}
+	got, l := write(t, r, Options{})
+	validate(t, got)
+	res := l.Runs[0].Results
+	if len(res) != len(r.Findings)+1 {
+		t.Fatalf("%d results for %d findings and 1 waived", len(res), len(r.Findings))
+	}
+	last := res[len(res)-1]
+	want := []suppression{{Kind: "external", Status: "accepted", Justification: "waived by the policy (pickle/* for path legacy/**): reviewed lab models; expires 2027-01-31"}}
+	if last.RuleID != finding.PickleUnknownGlobal || len(last.Suppressions) != 1 || last.Suppressions[0] != want[0] {
+		t.Errorf("waived result: %+v", last)
+	}
+	for _, x := range res[:len(res)-1] {
+		if len(x.Suppressions) != 0 {
+			t.Errorf("a finding that was not waived is suppressed: %+v", x)
+		}
+	}
+}

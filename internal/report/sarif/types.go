@@ -84,7 +84,16 @@ type result struct {
 	Message             message           `json:"message"`
 	Locations           []location        `json:"locations"`
 	PartialFingerprints map[string]string `json:"partialFingerprints"`
+	Suppressions        []suppression     `json:"suppressions,omitempty"`
 	Properties          resultProperties  `json:"properties"`
+}
+
+// suppression marks a result the policy's waiver accepted (SARIF 2.1.0
+// §3.35): code scanning shows it as dismissed, with the justification.
+type suppression struct {
+	Kind          string `json:"kind"`   // "external": the policy file, not the source
+	Status        string `json:"status"` // "accepted"
+	Justification string `json:"justification"`
 }
 
 type resultProperties struct {

@@ -59,6 +59,17 @@ func Write(w io.Writer, r *finding.Result, opts Options) error {
 	}
 	p.line("")
 
+	if n := len(r.Waived); n > 0 {
+		p.line(fmt.Sprintf("%s waived by the policy:", plural(n, "finding", "findings")))
+		for _, w := range r.Waived {
+			until := ""
+			if w.Expires != "" {
+				until = ", until " + w.Expires
+			}
+			p.line(fmt.Sprintf("  %s %s at %s: %s (waiver %s%s)", w.Finding.Severity, Sanitize(w.Finding.Rule), Sanitize(w.Finding.Location()),
+				Sanitize(w.Reason), Sanitize(w.Waiver), Sanitize(until)))
+		}
+	}
 	if n := len(r.Skipped); n > 0 {
 		p.line(fmt.Sprintf("%s skipped as not %s", plural(n, "file", "files"), pick(n, "a model", "models")))
 		if opts.Verbose {

@@ -131,3 +131,21 @@ func TestWriteError(t *testing.T) {
 		t.Fatal("Write of a nil result returned nil")
 	}
 }
+
+// TestWaived: every waived finding is listed with its waiver, reason and
+// expiry, sanitized.
+func TestWaived(t *testing.T) {
+	t.Parallel()
+	r := reporttest.Full()
+	w := finding.New(finding.PickleUnknownGlobal, "pickle imports mylab.Net")
+	w.Path = "legacy/old\x1b[2J.pkl"
+	r.Waived = []finding.Waived{{Finding: w, Waiver: "pickle/* for path legacy/**", Reason: "reviewed lab models", Expires: "2027-01-31"}}
+	var b bytes.Buffer
+	if err := Write(&b, r, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	want := "1 finding waived by the policy:\n  medium pickle/unknown-global at legacy/old\\x1b[2J.pkl: reviewed lab models (waiver pickle/* for path legacy/**, until 2027-01-31)\n"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("report lacks\n%s\ngot:\n%s", want, b.String())
+	}
+}

@@ -77,6 +77,13 @@ type Options struct {
 	Deterministic bool
 	// Jobs bounds how many files are hashed at once (default 4).
 	Jobs int
+	// Scope says what the BOM covers, as the repository's mlguard:bom:scope
+	// property: "all" (default), or for a change "changed since <commit>":
+	// then only the files and packages the change touched are listed.
+	Scope string
+	// Exclude are files never listed in a model folder (absolute paths): the
+	// reports this run writes.
+	Exclude []string
 }
 
 // ParseSpec reads "1.6" or "1.7".
@@ -100,7 +107,8 @@ const (
 	propFinding    = "mlguard:finding"     // "<severity> <rule> <where>: <message>", one per finding
 	propManifest   = "mlguard:package:manifest"
 	propMalicious  = "mlguard:advisory:malicious"
-	propIncomplete = "mlguard:bom:incomplete" // a model folder file that could not be hashed, or a cap reached
+	propIncomplete = "mlguard:bom:incomplete" // a file that could not be read or hashed, or a cap reached
+	propScope      = "mlguard:bom:scope"      // what the BOM covers: "all", or the change it describes
 )
 
 // Build makes the BOM.
@@ -111,31 +119,19 @@ func Build(ctx context.Context, inv Inventory, opt Options) (*cdx.BOM, error) {
 	if opt.Time.IsZero() {
 		opt.Time = time.Now()
 	}
-	b := &builder{inv: inv, opt: opt, refs: map[string]bool{}, datasets: map[string]*cdx.Component{}, vulns: map[string]*cdx.Vulnerability{}, byPURL: map[string]int{}}
+	inv.Files = dedupeFiles(inv.Files)
+	b := &builder{inv: inv, opt: opt, refs: map[string]bool{}, datasets: map[string]*cdx.Component{}, vulns: map[string]*cdx.Vulnerability{}, byPURL: map[string]int{}, aliasOf: map[string]string{}}
 	models, err := groupModels(ctx, inv.Files, opt)
 	if err != nil {
 		return nil, err
 	}
-	local := map[string]int{} // Hub ids of the model folders here -> component index
 	for _, m := range models {
-		if m.config != nil && hubID(m.config.NameOrPath) {
-			local[strings.ToLower(m.config.NameOrPath)] = len(b.components)
-		}
 		b.components = append(b.components, b.model(m))
 	}
 	for _, p := range inv.Packages {
-		if i, ok := local[strings.ToLower(p.Name)]; ok && p.Ecosystem == deps.HuggingFace {
-			// A folder's config.json naming the folder's own model: that
-			// model is here; the Hub's licence fills in a card without one.
-			if c := &b.components[i]; c.Licenses == nil && p.Facts != nil {
-				if l, ok := p.Facts.License.Get(); ok {
-					c.Licenses = licenses(l)
-				}
-			}
-			continue
-		}
 		b.pkg(p)
 	}
+	b.unattached(models)
 	for _, d := range b.datasets {
 		b.components = append(b.components, *d)
 	}
@@ -184,10 +180,15 @@ type builder struct {
 	datasets   map[string]*cdx.Component
 	vulns      map[string]*cdx.Vulnerability
 	byPURL     map[string]int // index in components of each package's component (before they are sorted)
+	aliasOf    map[string]string // an advisory id or alias -> the id of the vulnerability recorded for it
+	// rootFindings are on no component's file; the repository's component
+	// carries them.
+	rootFindings []finding.Finding
 }
 
 // ref makes a bom-ref unique in the document.
 func (b *builder) ref(want string) string {
+	want = strings.ToValidUTF8(want, "\uFFFD") // as JSON will write it: two names must not meet there
 	r := want
 	for i := 2; b.refs[r]; i++ {
 		r = want + "#" + strconv.Itoa(i)
@@ -207,6 +208,12 @@ func (b *builder) metadata() *cdx.Metadata {
 	if u := b.inv.Repo.URL; u != "" {
 		root.ExternalReferences = &[]cdx.ExternalReference{{Type: cdx.ERTypeVCS, URL: u}}
 	}
+	props := []cdx.Property{{Name: propScope, Value: cmp.Or(b.opt.Scope, "all")}}
+	if len(b.rootFindings) > 0 {
+		props = append(props, scanProps(b.rootFindings)...)
+	}
+	sortProps(props)
+	root.Properties = &props
 	tool := cdx.Component{
 		Type:    cdx.ComponentTypeApplication,
 		Group:   "mlguard",
@@ -244,6 +251,37 @@ func (b *builder) serial(bom *cdx.BOM) (string, error) {
 	}
 	id[8] = id[8]&0x3f | 0x80 // RFC 9562 variant
 	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", id[0:4], id[4:6], id[6:8], id[8:10], id[10:16]), nil
+}
+
+// unattached are the scan's findings on no model file (a config file next
+// to no model, a file that could not be read or was missing, the policy's
+// own findings): they go on the repository's component, so none is lost.
+func (b *builder) unattached(models []*model) {
+	on := map[string]bool{}
+	for _, m := range models {
+		for _, f := range m.files {
+			on[cleanPath(f.path)] = true
+		}
+	}
+	for _, f := range b.inv.Findings {
+		if !on[cleanPath(f.Path)] && !strings.HasPrefix(f.Rule, "package/") {
+			b.rootFindings = append(b.rootFindings, f)
+		}
+	}
+}
+
+// dedupeFiles keeps the first entry of each file named twice (overlapping
+// paths on the command line).
+func dedupeFiles(files []finding.File) []finding.File {
+	seen := map[string]bool{}
+	out := make([]finding.File, 0, len(files))
+	for _, f := range files {
+		if k := cleanPath(f.Path); !seen[k] {
+			seen[k] = true
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // findingsOf returns the scan's findings on the given paths: those of the
@@ -346,11 +384,24 @@ func (b *builder) pkg(p Package) {
 	purl := p.PURL()
 	if p.Ecosystem == deps.HuggingFace {
 		if ds, ok := strings.CutPrefix(p.Name, manifest.DatasetPrefix); ok {
-			ref := b.dataset(ds)
+			b.dataset(ds)
 			d := b.datasets[clip(strings.TrimSpace(ds), 256)]
-			if d.BOMRef == ref && p.Version != "" {
+			if p.Version != "" && d.Version == "" {
 				d.Version = p.Version
 				d.PackageURL = purl
+			}
+			props := deref(d.Properties)
+			if p.Manifest != "" {
+				props = append(props, cdx.Property{Name: propManifest, Value: location(p.Package)})
+			}
+			if p.Facts != nil {
+				if l, ok := p.Facts.License.Get(); ok && d.Licenses == nil {
+					d.Licenses = licenses(l)
+				}
+			}
+			props = mergeScanProps(props, p.Findings)
+			if len(props) > 0 {
+				d.Properties = &props
 			}
 			return
 		}
@@ -362,11 +413,13 @@ func (b *builder) pkg(p Package) {
 		if hs := lockHashes(p.Hashes); c.Hashes == nil && len(hs) > 0 {
 			c.Hashes = &hs
 		}
+		props := deref(c.Properties)
 		if p.Manifest != "" {
-			props := append(deref(c.Properties), cdx.Property{Name: propManifest, Value: location(p.Package)})
-			sortProps(props)
-			c.Properties = &props
+			props = append(props, cdx.Property{Name: propManifest, Value: location(p.Package)})
 		}
+		props = mergeScanProps(props, p.Findings)
+		sortProps(props)
+		c.Properties = &props
 		return
 	}
 	b.byPURL[purl] = len(b.components)
@@ -440,14 +493,13 @@ func (b *builder) packageGraph() []cdx.Dependency {
 		}
 	}
 	var out []cdx.Dependency
+	seen := map[string]bool{}
 	for _, p := range b.inv.Packages {
 		ref, ok := refOf[p.PURL()]
-		if !ok || len(p.DependsOn) == 0 {
+		if !ok || len(p.DependsOn) == 0 || seen[ref] {
 			continue
 		}
-		if slices.ContainsFunc(out, func(d cdx.Dependency) bool { return d.Ref == ref }) {
-			continue
-		}
+		seen[ref] = true
 		var on []string
 		for _, purl := range p.DependsOn {
 			if r, ok := refOf[purl]; ok {
@@ -495,6 +547,42 @@ func lockHashes(in []string) []cdx.Hash {
 	return out
 }
 
+// mergeScanProps adds findings to properties that may already hold a scan
+// result: the findings are appended (without repeats) and the result
+// recomputed over all of them.
+func mergeScanProps(props []cdx.Property, fs []finding.Finding) []cdx.Property {
+	if len(fs) == 0 {
+		return props
+	}
+	worst := finding.Info
+	var keep []cdx.Property
+	have := map[string]bool{}
+	for _, p := range props {
+		switch p.Name {
+		case propScan:
+			if s, err := finding.ParseSeverity(p.Value); err == nil {
+				worst = max(worst, s)
+			}
+			continue
+		case propFinding:
+			have[p.Value] = true
+		}
+		keep = append(keep, p)
+	}
+	for _, p := range scanProps(fs) {
+		if p.Name == propScan {
+			s, _ := finding.ParseSeverity(p.Value)
+			p.Value = max(worst, s).String()
+		}
+		if p.Name == propFinding && have[p.Value] {
+			continue
+		}
+		keep = append(keep, p)
+	}
+	sortProps(keep)
+	return keep
+}
+
 // location is where a manifest names a package: "path:line".
 func location(p deps.Package) string {
 	if p.Line > 0 {
@@ -508,7 +596,13 @@ func (b *builder) vuln(a registry.Advisory, ref string) {
 	if a.ID == "" {
 		return
 	}
-	if v, ok := b.vulns[a.ID]; ok {
+	id := a.ID
+	for _, alias := range a.Aliases { // PYSEC and GHSA records of one CVE are one vulnerability
+		if b.aliasOf[alias] != "" {
+			id = b.aliasOf[alias]
+		}
+	}
+	if v, ok := b.vulns[id]; ok {
 		if !slices.ContainsFunc(*v.Affects, func(x cdx.Affects) bool { return x.Ref == ref }) {
 			*v.Affects = append(*v.Affects, cdx.Affects{Ref: ref})
 		}
@@ -565,6 +659,12 @@ func (b *builder) vuln(a registry.Advisory, ref string) {
 		v.References = &refs
 	}
 	b.vulns[a.ID] = v
+	b.aliasOf[a.ID] = a.ID
+	for _, alias := range a.Aliases {
+		if b.aliasOf[alias] == "" {
+			b.aliasOf[alias] = a.ID
+		}
+	}
 }
 
 func aliasSource(id string) *cdx.Source {

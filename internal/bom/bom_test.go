@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -155,7 +156,8 @@ func TestModelFolder(t *testing.T) {
 	write("m/README.md", "---\nlicense: mit\ndatasets: [org/corpus]\npipeline_tag: fill-mask\n---\n# tiny\n\n## Limitations\n\nSmall.\n")
 	write("m/vocab.txt", "[PAD]\n")
 	write("m/model.safetensors", "weights")
-	write("m/.cache/huggingface/download/model.safetensors.metadata", strings.Repeat("b", 40)+"\n")
+	write("m/.cache/huggingface/download/model.safetensors.metadata", strings.Repeat("b", 40)+"\n\"feed\"\n1700000000.0\n")
+	write("m/.cache/huggingface/download/vocab.txt.metadata", strings.Repeat("c", 40)+"\n\"not-its-digest\"\n1700000000.0\n")
 	files := []finding.File{{Path: "m/model.safetensors", Format: "safetensors", Size: 7, SHA256: "feed", ModelInfo: finding.ModelInfo{Parameters: 110, DType: "F32"}}}
 	fd := finding.New(finding.ScanIncomplete, "something odd")
 	fd.Path = "m/model.safetensors"
@@ -172,8 +174,14 @@ func TestModelFolder(t *testing.T) {
 	if model == nil {
 		t.Fatalf("no model component: %+v", *b.Components)
 	}
-	if model.Name != "org/tiny" || model.Version != strings.Repeat("b", 40) || model.PackageURL != "pkg:huggingface/org/tiny@"+strings.Repeat("b", 40) {
+	// The revision is the one whose metadata etag is its file's digest; the
+	// folder is no Hub repository of its own (no purl), and the Hub model
+	// config.json was loaded from is its ancestor.
+	if model.Name != "m" || model.Version != strings.Repeat("b", 40) || model.PackageURL != "" {
 		t.Errorf("name, version or purl: %q %q %q", model.Name, model.Version, model.PackageURL)
+	}
+	if model.Pedigree == nil || len(*model.Pedigree.Ancestors) != 1 || (*model.Pedigree.Ancestors)[0].PackageURL != "pkg:huggingface/org/tiny" {
+		t.Errorf("pedigree: %+v", model.Pedigree)
 	}
 	var names []string
 	for _, f := range *model.Components {
@@ -261,10 +269,10 @@ func TestPackageGraph(t *testing.T) {
 	}
 }
 
-// TestFolderModelTakesHubFacts: the reference a folder's own config.json
-// makes to its Hub repository is that folder's model, not a second
-// component, and the Hub's licence fills in when there is no model card.
-func TestFolderModelTakesHubFacts(t *testing.T) {
+// TestFolderModelIdentity: a folder whose config.json was loaded from a Hub
+// model is not that model: the reference stays a component of its own, with
+// its facts, and the folder names it as an ancestor.
+func TestFolderModelIdentity(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "m"), 0o755); err != nil {
@@ -278,21 +286,143 @@ func TestFolderModelTakesHubFacts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	few := finding.New(finding.PackageUnpinned, "pkg:huggingface/org/tiny is not pinned")
+	few.Path = "m/config.json"
 	inv := Inventory{
-		Files: []finding.File{{Path: "m/model.safetensors", Format: "safetensors", SHA256: strings.Repeat("0", 64)}},
+		Files:    []finding.File{{Path: "m/model.safetensors", Format: "safetensors", SHA256: strings.Repeat("0", 64)}},
+		Findings: []finding.Finding{few},
 		Packages: []Package{{
-			Package: deps.Package{Ecosystem: deps.HuggingFace, Name: "org/tiny", Manifest: "m/config.json", Line: 1},
-			Facts:   &registry.Facts{License: registry.Some("apache-2.0")},
+			Package:  deps.Package{Ecosystem: deps.HuggingFace, Name: "org/tiny", Manifest: "m/config.json", Line: 1},
+			Facts:    &registry.Facts{License: registry.Some("apache-2.0")},
+			Findings: []finding.Finding{few},
 		}},
 	}
 	b, err := Build(context.Background(), inv, Options{Root: dir, Time: when, Deterministic: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(*b.Components); n != 1 {
-		t.Fatalf("%d components, want the folder's model alone: %+v", n, *b.Components)
+	if n := len(*b.Components); n != 2 {
+		t.Fatalf("%d components, want the folder and the reference: %+v", n, *b.Components)
 	}
-	if diff := cmp.Diff(&cdx.Licenses{{License: &cdx.License{ID: "Apache-2.0"}}}, (*b.Components)[0].Licenses); diff != "" {
-		t.Errorf("licence (-want +got):\n%s", diff)
+	folder, ref := (*b.Components)[0], (*b.Components)[1]
+	if folder.PackageURL != "" || folder.Licenses != nil || folder.Pedigree == nil {
+		t.Errorf("folder: purl %q, licences %v, pedigree %v", folder.PackageURL, folder.Licenses, folder.Pedigree)
+	}
+	js, _ := json.Marshal(ref)
+	for _, want := range []string{`"purl":"pkg:huggingface/org/tiny"`, `"id":"Apache-2.0"`, `package/unpinned m/config.json`} {
+		if !strings.Contains(string(js), want) {
+			t.Errorf("the reference lacks %s: %s", want, js)
+		}
+	}
+	// The package's finding is the reference's, not the folder's.
+	fj, _ := json.Marshal(folder)
+	if strings.Contains(string(fj), "package/unpinned") {
+		t.Errorf("the folder carries the reference's finding: %s", fj)
+	}
+}
+
+// TestHostileFolder: links and FIFOs planted in a model folder are never
+// followed or opened, a Space README is no model card, names that are not
+// UTF-8 still give unique bom-refs, the run's own reports are not listed,
+// and findings on no model land on the repository's component.
+func TestHostileFolder(t *testing.T) {
+	t.Parallel()
+	dir, outside := t.TempDir(), t.TempDir()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.WriteFile(filepath.Join(outside, "secret.md"), []byte("---\npipeline_tag: text-generation\nlicense: mit\n---\nTOP SECRET\n"), 0o644))
+	must(os.MkdirAll(filepath.Join(dir, "m"), 0o755))
+	must(os.Symlink(filepath.Join(outside, "secret.md"), filepath.Join(dir, "m", "README.md")))
+	must(syscallMkfifo(filepath.Join(dir, "m", "config.json")))
+	must(os.WriteFile(filepath.Join(dir, "m", "a\xff.bin"), []byte("x"), 0o644))
+	must(os.WriteFile(filepath.Join(dir, "m", "a\xfe.bin"), []byte("y"), 0o644))
+	must(os.WriteFile(filepath.Join(dir, "README.md"), []byte("---\ntitle: demo\nsdk: gradio\nlicense: mit\npipeline_tag: text-generation\n---\n# A Space\n"), 0o644))
+	must(os.WriteFile(filepath.Join(dir, "bom.cdx.json"), []byte("{}"), 0o644))
+	must(os.WriteFile(filepath.Join(dir, "root.onnx"), []byte("o"), 0o644))
+	cfg := finding.New(finding.ScanIncomplete, "the file is missing from the checkout")
+	cfg.Path = "gone.pt"
+	inv := Inventory{
+		Files: []finding.File{
+			{Path: "m/a\xff.bin", Format: "pickle", SHA256: strings.Repeat("1", 64)},
+			{Path: "m/a\xfe.bin", Format: "pickle", SHA256: strings.Repeat("2", 64)},
+			{Path: "root.onnx", Format: "onnx", SHA256: strings.Repeat("3", 64)},
+			{Path: "root.onnx", Format: "onnx", SHA256: strings.Repeat("3", 64)}, // named twice on the command line
+		},
+		Findings: []finding.Finding{cfg},
+	}
+	done := make(chan struct{})
+	var b *cdx.BOM
+	var err error
+	go func() {
+		defer close(done)
+		b, err = Build(context.Background(), inv, Options{Root: dir, Time: when, Deterministic: true, Exclude: []string{filepath.Join(dir, "bom.cdx.json")}})
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Build blocked (on the FIFO?)")
+	}
+	must(err)
+	var buf bytes.Buffer
+	must(Encode(&buf, b, cdx.SpecVersion1_6))
+	out := buf.String()
+	for _, bad := range []string{"TOP SECRET", "bom.cdx.json", `"model:."`, "root.onnx#2"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("the BOM contains %q:\n%s", bad, out)
+		}
+	}
+	var doc struct {
+		Metadata struct {
+			Component struct {
+				Properties []cdx.Property `json:"properties"`
+			} `json:"component"`
+		} `json:"metadata"`
+		Components []struct {
+			Ref string `json:"bom-ref"`
+		} `json:"components"`
+	}
+	must(json.Unmarshal(buf.Bytes(), &doc))
+	refs := map[string]bool{}
+	for _, c := range doc.Components {
+		if refs[c.Ref] {
+			t.Errorf("duplicate bom-ref %q", c.Ref)
+		}
+		refs[c.Ref] = true
+	}
+	if len(doc.Components) != 3 {
+		t.Errorf("components %v, want the two pickles and root.onnx", refs)
+	}
+	if !slices.ContainsFunc(doc.Metadata.Component.Properties, func(p cdx.Property) bool {
+		return p.Name == propFinding && strings.Contains(p.Value, "gone.pt")
+	}) {
+		t.Errorf("the finding on a missing file is not on the repository: %+v", doc.Metadata.Component.Properties)
+	}
+}
+
+func TestMainInfoShards(t *testing.T) {
+	t.Parallel()
+	st := func(name string, size, params int64) modelFile {
+		return modelFile{path: "m/" + name, format: "safetensors", size: size, info: finding.ModelInfo{Parameters: params}}
+	}
+	m := &model{files: []modelFile{
+		st("model-00001-of-00002.safetensors", 100, 10), st("model-00002-of-00002.safetensors", 90, 7),
+		st("consolidated.safetensors", 100, 0),
+		{path: "m/pytorch_model.bin", format: "pytorch-zip", size: 500},
+		{path: "m/q4.gguf", format: "gguf", size: 50, info: finding.ModelInfo{Parameters: 17}},
+	}}
+	info, format := m.mainInfo()
+	if info.Parameters != 17 || format != "safetensors" {
+		t.Errorf("shards: %d parameters in %s, want 17 in safetensors", info.Parameters, format)
+	}
+	copies := &model{files: []modelFile{
+		{path: "m/q4.gguf", format: "gguf", size: 50, info: finding.ModelInfo{Parameters: 256}},
+		{path: "m/q8.gguf", format: "gguf", size: 90, info: finding.ModelInfo{Parameters: 256}},
+	}}
+	if info, _ := copies.mainInfo(); info.Parameters != 256 {
+		t.Errorf("two quantizations of one model: %d parameters, want 256", info.Parameters)
 	}
 }

@@ -2,15 +2,19 @@ package bom
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +29,7 @@ import (
 	"github.com/mlguard/mlguard/internal/modelcard"
 	"github.com/mlguard/mlguard/internal/scan/configs"
 	"github.com/mlguard/mlguard/internal/scan/gguf"
+	"github.com/mlguard/mlguard/internal/scan/modelfile"
 	"github.com/mlguard/mlguard/internal/scan/tensorflow"
 )
 
@@ -59,7 +64,9 @@ type model struct {
 	card     *modelcard.Card
 	config   *hfConfig
 	revision string // the Hub commit the folder was downloaded at, when it says
-	capped   bool   // the folder had more files than maxFolderFiles
+	meta     map[string]hubMeta
+	capped   bool     // the folder had more files than maxFolderFiles
+	notes    []string // what could not be read: the component says so
 }
 
 // hfConfig is what the BOM reads from a transformers config.json.
@@ -87,31 +94,37 @@ func groupModels(ctx context.Context, files []finding.File, opt Options) ([]*mod
 		byDir[d] = append(byDir[d], f)
 	}
 	slices.Sort(dirs)
+	excluded := map[string]bool{}
+	for _, x := range opt.Exclude {
+		excluded[absClean(x)] = true
+	}
 	var models []*model
 	var toHash []*modelFile
 	for _, d := range dirs {
 		fs := byDir[d]
-		card := readCard(opt.Root, d)
-		cfg := readConfig(opt.Root, d)
+		card, cardNotes := readCard(opt.Root, d)
+		cfg, cfgNotes := readConfig(opt.Root, d)
+		notes := append(cardNotes, cfgNotes...)
 		if card == nil && cfg == nil {
 			for _, f := range fs {
-				models = append(models, &model{name: path.Base(cleanPath(f.Path)), files: []modelFile{fromFile(f)}})
+				models = append(models, &model{name: path.Base(cleanPath(f.Path)), files: []modelFile{fromFile(f)}, notes: notes})
 			}
 			continue
 		}
-		m := &model{name: folderName(d, cfg, card), dir: d, card: card, config: cfg}
+		m := &model{name: folderName(d, card), dir: d, card: card, config: cfg, notes: notes}
 		scanned := map[string]finding.File{}
 		for _, f := range fs {
 			scanned[path.Base(cleanPath(f.Path))] = f
 		}
 		entries, err := os.ReadDir(abs(opt.Root, d))
 		if err != nil {
+			m.notes = append(m.notes, "the folder could not be listed, only its model files are: "+err.Error())
 			entries = nil // the scanned files still make the model
 		}
 		seen := map[string]bool{}
 		for _, e := range entries {
 			name := e.Name()
-			if strings.HasPrefix(name, ".") || !e.Type().IsRegular() {
+			if strings.HasPrefix(name, ".") || !e.Type().IsRegular() || excluded[absClean(filepath.Join(abs(opt.Root, d), name))] {
 				continue
 			}
 			if len(m.files) >= maxFolderFiles {
@@ -131,7 +144,7 @@ func groupModels(ctx context.Context, files []finding.File, opt Options) ([]*mod
 			}
 		}
 		slices.SortFunc(m.files, func(a, b modelFile) int { return strings.Compare(a.path, b.path) })
-		m.revision = readRevision(opt.Root, d, m.files)
+		m.meta = readHubMeta(opt.Root, d, m.files)
 		models = append(models, m)
 	}
 	for _, m := range models {
@@ -141,7 +154,13 @@ func groupModels(ctx context.Context, files []finding.File, opt Options) ([]*mod
 			}
 		}
 	}
-	return models, hashAll(ctx, opt, toHash)
+	if err := hashAll(ctx, opt, toHash); err != nil {
+		return nil, err
+	}
+	for _, m := range models {
+		m.revision = revision(m.meta, m.files)
+	}
+	return models, nil
 }
 
 func fromFile(f finding.File) modelFile {
@@ -151,7 +170,7 @@ func fromFile(f finding.File) modelFile {
 // hashAll hashes the files that have no digest yet, in parallel.
 func hashAll(ctx context.Context, opt Options, files []*modelFile) error {
 	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(opt.Jobs, 4))
+	g.SetLimit(cmp.Or(opt.Jobs, 4))
 	for _, f := range files {
 		g.Go(func() error {
 			if err := ctx.Err(); err != nil {
@@ -176,6 +195,14 @@ func abs(root, display string) string {
 	return filepath.Join(root, filepath.FromSlash(display))
 }
 
+// absClean is p made absolute, for comparing paths.
+func absClean(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return filepath.Clean(p)
+}
+
 func joinDisplay(dir, name string) string {
 	if dir == "." {
 		return name
@@ -183,12 +210,11 @@ func joinDisplay(dir, name string) string {
 	return dir + "/" + name
 }
 
-// folderName names a folder model: the Hub id its config names, the model
-// card's model-index name, or the folder's name.
-func folderName(dir string, cfg *hfConfig, card *modelcard.Card) string {
-	if cfg != nil && hubID(cfg.NameOrPath) {
-		return cfg.NameOrPath
-	}
+// folderName names a folder model: the model card's model-index name, or
+// the folder's name. (config.json's _name_or_path is where the config was
+// loaded from, often the base model or a local checkpoint: never the
+// folder's own identity.)
+func folderName(dir string, card *modelcard.Card) string {
 	if card != nil && card.ModelName != "" {
 		return card.ModelName
 	}
@@ -200,51 +226,96 @@ func folderName(dir string, cfg *hfConfig, card *modelcard.Card) string {
 	return path.Base(dir)
 }
 
-// readSmall reads a small regular file, nil when absent or too large.
-func readSmall(name string) []byte {
+// readSmall reads a small regular file: nil when it is absent, and an
+// error when it is a link, not a regular file (a FIFO would block), too
+// large or unreadable. The pull request controls these files; a link could
+// point anywhere on the runner.
+func readSmall(name string) ([]byte, error) {
+	st, err := os.Lstat(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case st.Mode()&fs.ModeSymlink != 0:
+		return nil, fmt.Errorf("%s is a symbolic link, not followed", filepath.Base(name))
+	case !st.Mode().IsRegular():
+		return nil, fmt.Errorf("%s is not a regular file", filepath.Base(name))
+	case st.Size() > maxSmallFile:
+		return nil, fmt.Errorf("%s is %d bytes, more than the %d read", filepath.Base(name), st.Size(), maxSmallFile)
+	}
 	f, err := os.Open(name)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() || st.Size() > maxSmallFile {
-		return nil
+	b, err := io.ReadAll(io.LimitReader(f, maxSmallFile+1))
+	if err != nil {
+		return nil, err
 	}
-	b := make([]byte, st.Size())
-	if _, err := io.ReadFull(f, b); err != nil {
-		return nil
+	if len(b) > maxSmallFile {
+		return nil, fmt.Errorf("%s grew past %d bytes while read", filepath.Base(name), maxSmallFile)
 	}
-	return b
+	return b, nil
 }
 
-// readCard reads the folder's model card, nil when there is none or it says
-// nothing about a model (a project README).
-func readCard(root, dir string) *modelcard.Card {
+// readCard reads the folder's model card: nil when there is none or it is
+// not a model's (a project README, a Space's). A card counts when its front
+// matter has a key only model cards have: pipeline_tag, library_name,
+// base_model or model-index; a Space (sdk:) never does. Problems reading
+// it are returned as notes.
+func readCard(root, dir string) (*modelcard.Card, []string) {
 	entries, err := os.ReadDir(abs(root, dir))
 	if err != nil {
-		return nil
+		return nil, nil // the folder listing reports it
 	}
+	var notes []string
 	for _, e := range entries {
 		if !modelcard.IsCard(e.Name()) {
 			continue
 		}
-		b := readSmall(filepath.Join(abs(root, dir), e.Name()))
-		if b == nil {
+		b, err := readSmall(filepath.Join(abs(root, dir), e.Name()))
+		if err != nil {
+			notes = append(notes, "the model card could not be read: "+err.Error())
 			continue
 		}
-		c, _ := modelcard.Parse(b)
-		if c != nil && (c.License != "" || len(c.BaseModels) > 0 || len(c.Datasets) > 0 || c.PipelineTag != "" || c.LibraryName != "" || len(c.Metrics) > 0) {
-			return c
+		if b == nil || bytes.Contains(firstLines(b, 64), []byte("\nsdk:")) {
+			continue
+		}
+		c, err := modelcard.Parse(b)
+		if err != nil && bytes.HasPrefix(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")), []byte("---")) {
+			notes = append(notes, e.Name()+": the front matter could not be read: "+err.Error())
+		}
+		if c != nil && (c.PipelineTag != "" || c.LibraryName != "" || len(c.BaseModels) > 0 || len(c.Metrics) > 0 || c.ModelName != "") {
+			return c, notes
 		}
 	}
-	return nil
+	return nil, notes
+}
+
+// firstLines is the start of b: up to n lines.
+func firstLines(b []byte, n int) []byte {
+	end := 0
+	for i := 0; i < n && end < len(b); i++ {
+		j := bytes.IndexByte(b[end:], '\n')
+		if j < 0 {
+			return b
+		}
+		end += j + 1
+	}
+	return b[:end]
 }
 
 // readConfig reads the folder's transformers config.json, nil when there is
 // none. Fields of unexpected types are ignored.
-func readConfig(root, dir string) *hfConfig {
-	return parseConfig(readSmall(filepath.Join(abs(root, dir), "config.json")))
+func readConfig(root, dir string) (*hfConfig, []string) {
+	b, err := readSmall(filepath.Join(abs(root, dir), "config.json"))
+	if err != nil {
+		return nil, []string{"config.json could not be read: " + err.Error()}
+	}
+	return parseConfig(b), nil
 }
 
 // parseConfig reads the fields the BOM uses from config.json content; nil
@@ -277,20 +348,41 @@ func parseConfig(b []byte) *hfConfig {
 	return c
 }
 
-// readRevision reads the Hub commit a folder was downloaded at from the
-// metadata huggingface_hub keeps next to downloaded files
-// (.cache/huggingface/download/<file>.metadata: the commit on its first
-// line).
-func readRevision(root, dir string, files []modelFile) string {
-	meta := filepath.Join(abs(root, dir), ".cache", "huggingface", "download")
+// hubMeta is what huggingface_hub keeps next to a downloaded file
+// (.cache/huggingface/download/<file>.metadata): the commit it was
+// downloaded at and its etag (for a Git LFS file, the SHA-256 of its
+// content).
+type hubMeta struct{ commit, etag string }
+
+// readHubMeta reads the download metadata of a folder's files.
+func readHubMeta(root, dir string, files []modelFile) map[string]hubMeta {
+	out := map[string]hubMeta{}
+	base := filepath.Join(abs(root, dir), ".cache", "huggingface", "download")
 	for _, f := range files {
-		b := readSmall(filepath.Join(meta, path.Base(f.path)+".metadata"))
-		if b == nil {
+		b, err := readSmall(filepath.Join(base, path.Base(f.path)+".metadata"))
+		if err != nil || b == nil {
 			continue
 		}
-		line, _, _ := bytes.Cut(b, []byte("\n"))
-		if c := strings.TrimSpace(string(line)); len(c) == 40 && isHex(c) {
-			return c
+		lines := strings.SplitN(string(b), "\n", 3)
+		if len(lines) < 2 {
+			continue
+		}
+		commit := strings.TrimSpace(lines[0])
+		etag := strings.Trim(strings.TrimPrefix(strings.TrimSpace(lines[1]), "W/"), `"`)
+		if len(commit) == 40 && isHex(commit) {
+			out[f.path] = hubMeta{commit: strings.ToLower(commit), etag: strings.ToLower(etag)}
+		}
+	}
+	return out
+}
+
+// revision is the Hub commit the folder was downloaded at, trusted only
+// when a file's metadata etag is that file's SHA-256: a planted metadata
+// file for some other content does not name the model's revision.
+func revision(meta map[string]hubMeta, files []modelFile) string {
+	for _, f := range files {
+		if m, ok := meta[f.path]; ok && f.sha256 != "" && m.etag == strings.ToLower(f.sha256) {
+			return m.commit
 		}
 	}
 	return ""
@@ -323,6 +415,8 @@ func (b *builder) model(m *model) cdx.Component {
 		c.Version = f.sha256
 		if f.sha256 != "" {
 			c.Hashes = &[]cdx.Hash{{Algorithm: cdx.HashAlgoSHA256, Value: f.sha256}}
+		} else {
+			props = append(props, cdx.Property{Name: propIncomplete, Value: "not hashed: " + clip(cmp.Or(f.err, "the scan gave no digest"), 512)})
 		}
 		props = append(props, cdx.Property{Name: propFormat, Value: f.format})
 	} else {
@@ -350,23 +444,36 @@ func (b *builder) model(m *model) cdx.Component {
 			props = append(props, cdx.Property{Name: propIncomplete, Value: fmt.Sprintf("the folder has more than %d files; only the first are listed", maxFolderFiles)})
 		}
 	}
+	// Ancestors: the card's base models, and the Hub model config.json was
+	// loaded from (a fine-tune's base), each once.
+	var bases []string
+	if m.card != nil {
+		bases = append(bases, m.card.BaseModels...)
+	}
 	if m.config != nil && hubID(m.config.NameOrPath) {
-		c.PackageURL = deps.Package{Ecosystem: deps.HuggingFace, Name: m.config.NameOrPath, Version: m.revision}.PURL()
-		c.ExternalReferences = &[]cdx.ExternalReference{{Type: cdx.ERTypeDistribution, URL: hubURL(m.config.NameOrPath)}}
+		bases = append(bases, m.config.NameOrPath)
+	}
+	var ancestors []cdx.Component
+	seenBase := map[string]bool{}
+	for _, id := range bases {
+		if seenBase[strings.ToLower(id)] {
+			continue
+		}
+		seenBase[strings.ToLower(id)] = true
+		a := cdx.Component{Type: cdx.ComponentTypeMachineLearningModel, Name: clip(id, 256)}
+		if hubID(id) {
+			a.PackageURL = deps.Package{Ecosystem: deps.HuggingFace, Name: id}.PURL()
+		}
+		ancestors = append(ancestors, a)
+	}
+	if len(ancestors) > 0 {
+		c.Pedigree = &cdx.Pedigree{Ancestors: &ancestors}
+	}
+	for _, n := range m.notes {
+		props = append(props, cdx.Property{Name: propIncomplete, Value: clip(n, 512)})
 	}
 	if m.card != nil {
 		c.Licenses = cardLicenses(m.card)
-		var ancestors []cdx.Component
-		for _, id := range m.card.BaseModels {
-			a := cdx.Component{Type: cdx.ComponentTypeMachineLearningModel, Name: id}
-			if hubID(id) {
-				a.PackageURL = deps.Package{Ecosystem: deps.HuggingFace, Name: id}.PURL()
-			}
-			ancestors = append(ancestors, a)
-		}
-		if len(ancestors) > 0 {
-			c.Pedigree = &cdx.Pedigree{Ancestors: &ancestors}
-		}
 		if len(m.card.Tags) > 0 {
 			tags := slices.Clone(m.card.Tags)
 			c.Tags = &tags
@@ -399,27 +506,53 @@ func cmp0(a, b string) string {
 	return b
 }
 
-// mainInfo is the model information of the model's largest model file (the
-// weights) and its format; the parameter count is summed over the files of
-// that format (the shards), since a folder often holds the same weights in
-// two formats (pytorch_model.bin next to model.safetensors).
+// shardName matches the files of a sharded checkpoint,
+// "model-00001-of-00004.safetensors": the group is the name without the
+// shard number.
+var shardName = regexp.MustCompile(`^(.*)-\d{5}-of-(\d{5})(\.[^/]*)$`)
+
+// mainInfo is the model information of the model's main weights file and
+// its format: the largest model file that has a parameter count (else the
+// largest). Its parameter count is summed over the shards of the same
+// checkpoint ("-0000k-of-0000n" names) and of no other file: a folder often
+// holds the same weights more than once (pytorch_model.bin next to
+// model.safetensors, several GGUF quantizations, model_fp16.onnx).
 func (m *model) mainInfo() (finding.ModelInfo, string) {
-	var best finding.ModelInfo
-	var format string
-	var bestSize int64 = -1
-	for _, f := range m.files {
-		if f.format != "" && !configFormats[f.format] && f.size > bestSize {
-			best, format, bestSize = f.info, f.format, f.size
+	best := -1
+	for i, f := range m.files {
+		if f.format == "" || configFormats[f.format] {
+			continue
+		}
+		if best < 0 {
+			best = i
+			continue
+		}
+		b := m.files[best]
+		if (f.info.Parameters > 0) != (b.info.Parameters > 0) {
+			if f.info.Parameters > 0 {
+				best = i
+			}
+			continue
+		}
+		if f.size > b.size {
+			best = i
 		}
 	}
-	var params int64
-	for _, f := range m.files {
-		if f.format == format && format != "" {
-			params += f.info.Parameters
-		}
+	if best < 0 {
+		return finding.ModelInfo{}, ""
 	}
-	best.Parameters = params
-	return best, format
+	main := m.files[best]
+	info := main.info
+	if g := shardName.FindStringSubmatch(path.Base(main.path)); g != nil {
+		var sum int64
+		for _, f := range m.files {
+			if h := shardName.FindStringSubmatch(path.Base(f.path)); h != nil && h[1] == g[1] && h[2] == g[2] && h[3] == g[3] && f.format == main.format {
+				sum = modelfile.AddSat(sum, f.info.Parameters)
+			}
+		}
+		info.Parameters = sum
+	}
+	return info, main.format
 }
 
 // contentHash identifies a folder's content: the SHA-256 of its files'

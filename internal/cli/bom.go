@@ -63,8 +63,17 @@ func runBOM(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mlguard bom: %v\n", err)
 		return ExitError
 	}
-	wd, _ := os.Getwd()
-	doc, err := bom.Build(ctx, inventory(res, localRepo(ctx, wd)), bom.Options{Spec: sv, Time: when, Deterministic: deterministic, Jobs: *jobs})
+	// The repository is the one holding the first path (not the working
+	// directory's); the BOM file being written is no model's file.
+	repoDir := paths[0]
+	if st, err := os.Stat(repoDir); err == nil && !st.IsDir() {
+		repoDir = filepath.Dir(repoDir)
+	}
+	var exclude []string
+	if *output != "" {
+		exclude = append(exclude, *output)
+	}
+	doc, err := bom.Build(ctx, inventory(res, localRepo(ctx, repoDir)), bom.Options{Spec: sv, Time: when, Deterministic: deterministic, Jobs: *jobs, Exclude: exclude})
 	if err != nil {
 		fmt.Fprintf(stderr, "mlguard bom: %v\n", err)
 		return ExitError
@@ -113,6 +122,9 @@ func bomTime(getenv func(string) string) (time.Time, bool, error) {
 
 // localRepo describes the git checkout around dir, or just the folder.
 func localRepo(ctx context.Context, dir string) bom.Repo {
+	if a, err := filepath.Abs(dir); err == nil {
+		dir = a
+	}
 	git := ci.NewGit(dir)
 	top, err := git.Toplevel(ctx)
 	if err != nil {

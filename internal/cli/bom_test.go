@@ -35,8 +35,9 @@ func TestBOMGolden(t *testing.T) {
 			// The checkout's name and commit (none outside git) and the serial
 			// number derived from them vary; the rest must not.
 			meta := doc["metadata"].(map[string]any)
-			ref := meta["component"].(map[string]any)["bom-ref"]
-			meta["component"] = map[string]any{"bom-ref": "repository:REPO", "type": "application", "name": "REPO"}
+			root := meta["component"].(map[string]any)
+			ref := root["bom-ref"]
+			meta["component"] = map[string]any{"bom-ref": "repository:REPO", "type": "application", "name": "REPO", "properties": root["properties"]}
 			doc["serialNumber"] = "urn:uuid:SERIAL"
 			for _, d := range doc["dependencies"].([]any) {
 				if d := d.(map[string]any); d["ref"] == ref {

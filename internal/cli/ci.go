@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -180,9 +181,8 @@ func runLocalCI(ctx context.Context, cfg ciConfig, filter *ci.Filter, threshold 
 		}
 	}
 	if cfg.BOMFile != "" {
-		if err := writeBOM(ctx, wd, cfg, res, localRepo(ctx, wd), os.Getenv); err != nil {
-			fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
-			return ExitError
+		if err := writeBOM(ctx, wd, cfg, res, localRepo(ctx, wd), bomScope(ch), os.Getenv); err != nil {
+			fmt.Fprintf(stderr, "mlguard ci: the ML-BOM could not be written: %v\n", err)
 		}
 	}
 	return report(res, cfg.scanFlags, stdout, stderr, "mlguard ci")
@@ -232,8 +232,8 @@ func runGitHubActions(ctx context.Context, cfg ciConfig, filter *ci.Filter, thre
 		fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
 		return ExitError
 	}
-	var base baseReader
-	if commit := ch.Base; commit != "" {
+	var base baseReader // scope: all checks every package, not only the changed ones
+	if commit := ch.Base; commit != "" && cfg.Scope != "all" {
 		bf := &ci.BaseFiles{GitHub: g, Client: client, Git: ci.NewGit(g.Workspace), Commit: commit}
 		base = bf.Read
 	}
@@ -289,15 +289,17 @@ func runGitHubActions(ctx context.Context, cfg ciConfig, filter *ci.Filter, thre
 	}
 	bomOut := ""
 	if cfg.BOMFile != "" {
-		repo := bom.Repo{Name: g.Owner + "/" + g.Repo, Commit: g.HeadSHA()}
+		// The commit is the one checked out and scanned (a pull request's
+		// merge commit), falling back to the event's.
+		repo := bom.Repo{Name: g.Owner + "/" + g.Repo, Commit: cmp.Or(ci.Head(g.Workspace), g.HeadSHA())}
 		if g.ServerURL != "" && g.Owner != "" {
 			repo.URL = strings.TrimSuffix(g.ServerURL, "/") + "/" + g.Owner + "/" + g.Repo
 		}
-		if err := writeBOM(ctx, g.Workspace, cfg, res, repo, getenv); err != nil {
-			fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
-			return ExitError
+		if err := writeBOM(ctx, g.Workspace, cfg, res, repo, bomScope(ch), getenv); err != nil {
+			problems = append(problems, "the ML-BOM could not be written: "+err.Error())
+		} else {
+			bomOut = cfg.BOMFile
 		}
-		bomOut = cfg.BOMFile
 	}
 
 	if client != nil {
@@ -341,7 +343,7 @@ func runGitHubActions(ctx context.Context, cfg ciConfig, filter *ci.Filter, thre
 
 // writeBOM writes the ML-BOM of what the run scanned to cfg.BOMFile in the
 // workspace (through a temporary file and a rename, never through a link).
-func writeBOM(ctx context.Context, workspace string, cfg ciConfig, res *finding.Result, repo bom.Repo, getenv func(string) string) error {
+func writeBOM(ctx context.Context, workspace string, cfg ciConfig, res *finding.Result, repo bom.Repo, scope string, getenv func(string) string) error {
 	spec, err := bom.ParseSpec(cfg.BOMSpec)
 	if err != nil {
 		return fmt.Errorf("bom-spec: %w", err)
@@ -350,11 +352,30 @@ func writeBOM(ctx context.Context, workspace string, cfg ciConfig, res *finding.
 	if err != nil {
 		return err
 	}
-	doc, err := bom.Build(ctx, inventory(res, repo), bom.Options{Spec: spec, Root: workspace, Time: when, Deterministic: deterministic, Jobs: cfg.jobs})
+	var exclude []string // the reports this run writes are not part of any model
+	for _, f := range []string{cfg.BOMFile, cfg.SARIFFile} {
+		if f != "" {
+			exclude = append(exclude, filepath.Join(workspace, f))
+		}
+	}
+	doc, err := bom.Build(ctx, inventory(res, repo), bom.Options{Spec: spec, Root: workspace, Time: when, Deterministic: deterministic,
+		Jobs: cfg.jobs, Scope: scope, Exclude: exclude})
 	if err != nil {
 		return fmt.Errorf("building the ML-BOM: %w", err)
 	}
 	return writeReportFile(workspace, cfg.BOMFile, func(w io.Writer) error { return bom.Encode(w, doc, spec) })
+}
+
+// bomScope says what a CI run's BOM covers: everything, or only what
+// the change touched.
+func bomScope(ch *ci.Changes) string {
+	if ch.All {
+		return "all"
+	}
+	if ch.Base != "" {
+		return "changed since " + ch.Base
+	}
+	return "changed: " + ch.Reason
 }
 
 // apiProblem says why a report could not be published, with the permission

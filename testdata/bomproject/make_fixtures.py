@@ -5,6 +5,7 @@ a model card, an ONNX classifier, a GGUF file, and a requirements.txt with a
 package-lock.json. Run with Debian's python3-torch, python3-onnx and
 python3-numpy: /usr/bin/python3 testdata/bomproject/make_fixtures.py
 The output is deterministic; every file stays a few KB."""
+import hashlib
 import json
 import os
 import shutil
@@ -35,7 +36,7 @@ torch.save(mlp.state_dict(), out("pytorch", "mlp.pt"))
 # data), a tokenizer config, a model card, and the download metadata that
 # huggingface_hub keeps (.cache/huggingface/download/<file>.metadata).
 tensors = {
-    "embed.weight": np.arange(32 * 16, dtype=np.float16).reshape(32, 16) / 512,
+    "embed.weight": (np.arange(32 * 16).reshape(32, 16) / 512).astype(np.float16),
     "lm_head.weight": np.ones((32, 16), dtype=np.float16),
     "norm.weight": np.ones((16,), dtype=np.float32),
 }
@@ -49,8 +50,9 @@ for name in sorted(tensors):
     blobs.append(b)
 h = json.dumps(header, separators=(",", ":")).encode()
 h += b" " * (-len(h) % 8)
+weights = struct.pack("<Q", len(h)) + h + b"".join(blobs)
 with open(out("hf-model", "model.safetensors"), "wb") as f:
-    f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    f.write(weights)
 with open(out("hf-model", "config.json"), "w") as f:
     json.dump({"_name_or_path": "mlguard-test/tiny-llama", "architectures": ["LlamaForCausalLM"],
                "model_type": "llama", "hidden_size": 16, "vocab_size": 32, "torch_dtype": "float16",
@@ -105,7 +107,8 @@ It was never trained on anything meaningful.
 The weights are constants, so it has no learned bias, and no use beyond tests.
 """)
 with open(out("hf-model", ".cache", "huggingface", "download", "model.safetensors.metadata"), "w") as f:
-    f.write("0123456789abcdef0123456789abcdef01234567\n\"etag\"\n1700000000.0\n")
+    # The etag of a Git LFS file is the SHA-256 of its content.
+    f.write("0123456789abcdef0123456789abcdef01234567\n\"%s\"\n1700000000.0\n" % hashlib.sha256(weights).hexdigest())
 
 # 3. An ONNX classifier with a symbolic batch dimension: input "features"
 # FLOAT [batch, 4], output "scores" FLOAT [batch, 3], 4*3+3 = 15 parameters.

@@ -179,7 +179,7 @@ type builder struct {
 	refs       map[string]bool // bom-refs in use
 	datasets   map[string]*cdx.Component
 	vulns      map[string]*cdx.Vulnerability
-	byPURL     map[string]int // index in components of each package's component (before they are sorted)
+	byPURL     map[string]int    // index in components of each package's component (before they are sorted)
 	aliasOf    map[string]string // an advisory id or alias -> the id of the vulnerability recorded for it
 	// rootFindings are on no component's file; the repository's component
 	// carries them.

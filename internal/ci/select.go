@@ -7,20 +7,20 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/glob"
 )
 
 // Filter keeps the paths that match one of Include (all when Include is
 // empty) and none of Exclude. Patterns are globs over repository paths with
-// forward slashes: `*` and `?` stay within a folder, `**` crosses folders,
-// `[...]` is a class, a pattern without a slash matches a file name in any
-// folder (like .gitignore) and a pattern ending in a slash matches
-// everything under that folder.
+// forward slashes (package glob): `*` and `?` stay within a folder, `**`
+// crosses folders, `[...]` is a class, a pattern without a slash matches a
+// file name in any folder (like .gitignore) and a pattern ending in a slash
+// matches everything under that folder.
 type Filter struct {
-	include, exclude []*regexp.Regexp
+	include, exclude []*glob.Glob
 }
 
 // NewFilter compiles the patterns.
@@ -28,14 +28,14 @@ func NewFilter(include, exclude []string) (*Filter, error) {
 	f := &Filter{}
 	for _, list := range []struct {
 		in  []string
-		out *[]*regexp.Regexp
+		out *[]*glob.Glob
 	}{{include, &f.include}, {exclude, &f.exclude}} {
 		for _, p := range list.in {
-			re, err := globRegexp(p)
+			g, err := glob.Compile(p)
 			if err != nil {
 				return nil, fmt.Errorf("pattern %q: %w", p, err)
 			}
-			*list.out = append(*list.out, re)
+			*list.out = append(*list.out, g)
 		}
 	}
 	return f, nil
@@ -49,66 +49,15 @@ func (f *Filter) Match(p string) bool {
 	if f.Empty() {
 		return true
 	}
-	matches := func(res []*regexp.Regexp) bool {
-		for _, re := range res {
-			if re.MatchString(p) {
+	matches := func(globs []*glob.Glob) bool {
+		for _, g := range globs {
+			if g.Match(p) {
 				return true
 			}
 		}
 		return false
 	}
 	return (len(f.include) == 0 || matches(f.include)) && !matches(f.exclude)
-}
-
-// globRegexp turns a glob into an anchored regular expression.
-func globRegexp(glob string) (*regexp.Regexp, error) {
-	g := strings.TrimPrefix(strings.TrimSpace(glob), "./")
-	if g == "" {
-		return nil, fmt.Errorf("empty pattern")
-	}
-	var b strings.Builder
-	if !strings.Contains(strings.TrimSuffix(g, "/"), "/") {
-		b.WriteString("^(?:.*/)?") // a bare name matches in any folder
-	} else {
-		g = strings.TrimPrefix(g, "/")
-		b.WriteString("^")
-	}
-	dir := strings.HasSuffix(g, "/")
-	g = strings.TrimSuffix(g, "/")
-	for i := 0; i < len(g); i++ {
-		c := g[i]
-		switch {
-		case strings.HasPrefix(g[i:], "**/"):
-			b.WriteString("(?:.*/)?")
-			i += 2
-		case strings.HasPrefix(g[i:], "**"):
-			b.WriteString(".*")
-			i++
-		case c == '*':
-			b.WriteString("[^/]*")
-		case c == '?':
-			b.WriteString("[^/]")
-		case c == '[':
-			end := strings.IndexByte(g[i+1:], ']')
-			if end < 0 {
-				return nil, fmt.Errorf("unclosed [")
-			}
-			class := g[i+1 : i+1+end]
-			if strings.HasPrefix(class, "!") {
-				class = "^" + class[1:]
-			}
-			b.WriteString("[" + strings.ReplaceAll(class, `\`, `\\`) + "]")
-			i += end + 1
-		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
-		}
-	}
-	if dir {
-		b.WriteString("/.*$")
-	} else {
-		b.WriteString("(?:/.*)?$") // a folder's name matches what is under it
-	}
-	return regexp.Compile(b.String())
 }
 
 // Skip reasons of a changed file that was not scanned though it may hold a

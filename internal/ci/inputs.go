@@ -60,7 +60,7 @@ func ReadInputs(getenv func(string) string) (Inputs, error) {
 		Scope:      strings.ToLower(or(in("scope"), "changed")),
 		Paths:      List(in("paths")),
 		Exclude:    List(in("exclude")),
-		FailOn:     or(in("fail-on"), "high"),
+		FailOn:     in("fail-on"), // "": the policy's thresholds
 		Comment:    strings.ToLower(or(in("comment"), "true")),
 		CheckRun:   boolean("check-run", true),
 		SARIFFile:  in("sarif-file"),

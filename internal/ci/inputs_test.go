@@ -14,7 +14,7 @@ func TestReadInputs(t *testing.T) {
 	t.Parallel()
 	defaults, err := ReadInputs(env(map[string]string{"GITHUB_TOKEN": "tok"}))
 	must(t, err)
-	want := Inputs{Scope: "changed", FailOn: "high", Comment: "true", CheckRun: true, Token: "tok", BOMSpec: "1.6"}
+	want := Inputs{Scope: "changed", Comment: "true", CheckRun: true, Token: "tok", BOMSpec: "1.6"}
 	if diff := cmp.Diff(want, defaults); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/mlguard/mlguard/internal/bom"
 	"github.com/mlguard/mlguard/internal/ci"
 	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/policy"
 	"github.com/mlguard/mlguard/internal/registry"
 )
 
@@ -28,6 +29,7 @@ func runBOM(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cacheDir := fs.String("cache-dir", os.Getenv("MLGUARD_CACHE_DIR"), "keep registry answers in `DIR` (24 h)")
 	jobs := fs.Int("jobs", 0, "files scanned at once (default: the number of CPUs)")
 	verbose := fs.Bool("v", false, "log progress to standard error")
+	policyFlag := fs.String("policy", "", "policy `NAME|FILE` whose overrides and waivers the findings in the BOM follow (default: the repository's .mlguard.yaml, else default)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: mlguard bom [flags] PATH...\n\nWrites a CycloneDX ML-BOM of the models, datasets and packages under the paths;\nexit 0 when written, 2 on an error. SOURCE_DATE_EPOCH makes the output deterministic.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -58,16 +60,28 @@ func runBOM(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		level = slog.LevelInfo
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	res, err := collect(ctx, paths, collectOptions{hash: true, jobs: *jobs, offline: *offline, cacheDir: *cacheDir}, logger)
-	if err != nil {
-		fmt.Fprintf(stderr, "mlguard bom: %v\n", err)
-		return ExitError
-	}
 	// The repository is the one holding the first path (not the working
 	// directory's); the BOM file being written is no model's file.
 	repoDir := paths[0]
 	if st, err := os.Stat(repoDir); err == nil && !st.IsDir() {
 		repoDir = filepath.Dir(repoDir)
+	}
+	policyDir := repoDir
+	if top, err := ci.NewGit(repoDir).Toplevel(ctx); err == nil && top != "" {
+		policyDir = top
+	}
+	pol, err := choosePolicy(*policyFlag, "", policyDir)
+	if err != nil {
+		fmt.Fprintf(stderr, "mlguard bom: %v\n", err)
+		return ExitError
+	}
+	res, err := collect(ctx, paths, collectOptions{hash: true, jobs: *jobs, offline: *offline, cacheDir: *cacheDir, policy: pol}, logger)
+	if err == nil {
+		err = policy.Apply(ctx, pol, res, time.Now())
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "mlguard bom: %v\n", err)
+		return ExitError
 	}
 	var exclude []string
 	if *output != "" {

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/mlguard/mlguard/internal/ci"
 	"github.com/mlguard/mlguard/internal/finding"
 	"github.com/mlguard/mlguard/internal/githubapi"
+	"github.com/mlguard/mlguard/internal/policy"
 	"github.com/mlguard/mlguard/internal/report/github"
 	"github.com/mlguard/mlguard/internal/report/sarif"
 	"github.com/mlguard/mlguard/internal/scan"
@@ -62,11 +64,11 @@ func runCIEnv(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	cfg := ciConfig{Inputs: inputs}
 	fs := flag.NewFlagSet("mlguard ci", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.Policy, "policy", cfg.Policy, "policy `NAME` (only the built-in default in this version)")
+	fs.StringVar(&cfg.Policy, "policy", cfg.Policy, "policy `NAME|FILE`: default, strict, audit or a policy file (default: the repository's .mlguard.yaml, else default)")
 	fs.StringVar(&cfg.Scope, "scope", cfg.Scope, "what to scan: changed (the files the change touched) or all (the whole workspace)")
 	paths := fs.String("paths", strings.Join(cfg.Paths, ","), "comma-separated `GLOBS`: scan only changed files that match")
 	exclude := fs.String("exclude", strings.Join(cfg.Exclude, ","), "comma-separated `GLOBS`: never scan files that match")
-	fs.StringVar(&cfg.FailOn, "fail-on", cfg.FailOn, "lowest severity that fails the run")
+	fs.StringVar(&cfg.FailOn, "fail-on", cfg.FailOn, "lowest severity that fails the run, for models and packages alike, or never (default: the policy's)")
 	fs.StringVar(&cfg.Comment, "comment", cfg.Comment, "pull request comment: true (when there are findings, kept up to date), always, or false")
 	fs.BoolVar(&cfg.CheckRun, "check-run", cfg.CheckRun, "create the mlguard check run")
 	fs.StringVar(&cfg.SARIFFile, "sarif-file", cfg.SARIFFile, "also write SARIF to `FILE` (relative to the workspace)")
@@ -110,13 +112,6 @@ func runCIEnv(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	default:
 		return fail("--format %q: want text, json or sarif", cfg.format)
 	}
-	threshold, err := finding.ParseSeverity(cfg.FailOn)
-	if err != nil {
-		return fail("fail-on: %v", err)
-	}
-	if p := strings.TrimSpace(cfg.Policy); p != "" && p != "default" {
-		return fail("policy %q: this version has only the built-in default policy (fail-on decides); policies as code come in a later release", p)
-	}
 	filter, err := ci.NewFilter(cfg.Paths, cfg.Exclude)
 	if err != nil {
 		return fail("paths: %v", err)
@@ -127,14 +122,25 @@ func runCIEnv(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	if ci.InActions(getenv) {
-		return runGitHubActions(ctx, cfg, filter, threshold, stdout, stderr, getenv, log)
+	dir, err := os.Getwd()
+	if err != nil {
+		return fail("%v", err)
 	}
-	return runLocalCI(ctx, cfg, filter, threshold, stdout, stderr, log)
+	if ci.InActions(getenv) && getenv("GITHUB_WORKSPACE") != "" {
+		dir = getenv("GITHUB_WORKSPACE")
+	}
+	pol, err := choosePolicy(cfg.Policy, cfg.FailOn, dir)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if ci.InActions(getenv) {
+		return runGitHubActions(ctx, cfg, filter, pol, stdout, stderr, getenv, log)
+	}
+	return runLocalCI(ctx, cfg, filter, pol, stdout, stderr, log)
 }
 
 // runLocalCI is `mlguard ci` in a plain checkout: git says what changed.
-func runLocalCI(ctx context.Context, cfg ciConfig, filter *ci.Filter, threshold finding.Severity, stdout, stderr io.Writer, log *slog.Logger) int {
+func runLocalCI(ctx context.Context, cfg ciConfig, filter *ci.Filter, pol *policy.Policy, stdout, stderr io.Writer, log *slog.Logger) int {
 	wd, err := os.Getwd()
 	if err != nil {
 		fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
@@ -167,9 +173,9 @@ func runLocalCI(ctx context.Context, cfg ciConfig, filter *ci.Filter, threshold 
 		return ExitError
 	}
 	check := func(paths []string) ([]finding.Package, []finding.Finding) {
-		return checkDependencies(ctx, wd, paths, base, g, time.Now(), log)
+		return checkDependencies(ctx, wd, paths, base, g, pol.Thresholds(), time.Now(), log)
 	}
-	res, err := scanChanges(ctx, wd, ch, filter, threshold, cfg.jobs, cfg.format != "text" || cfg.SARIFFile != "" || cfg.BOMFile != "", check, log)
+	res, err := scanChanges(ctx, wd, ch, filter, pol, cfg.jobs, cfg.format != "text" || cfg.SARIFFile != "" || cfg.BOMFile != "" || needsHashes(pol), check, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
 		return ExitError
@@ -189,7 +195,7 @@ func runLocalCI(ctx context.Context, cfg ciConfig, filter *ci.Filter, threshold 
 }
 
 // runGitHubActions is the action's entry point.
-func runGitHubActions(ctx context.Context, cfg ciConfig, filter *ci.Filter, threshold finding.Severity, stdout, stderr io.Writer, getenv func(string) string, log *slog.Logger) int {
+func runGitHubActions(ctx context.Context, cfg ciConfig, filter *ci.Filter, pol *policy.Policy, stdout, stderr io.Writer, getenv func(string) string, log *slog.Logger) int {
 	g, err := ci.FromEnv(getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
@@ -238,9 +244,9 @@ func runGitHubActions(ctx context.Context, cfg ciConfig, filter *ci.Filter, thre
 		base = bf.Read
 	}
 	check := func(paths []string) ([]finding.Package, []finding.Finding) {
-		return checkDependencies(ctx, g.Workspace, paths, base, reg, time.Now(), log)
+		return checkDependencies(ctx, g.Workspace, paths, base, reg, pol.Thresholds(), time.Now(), log)
 	}
-	res, err := scanChanges(ctx, g.Workspace, ch, filter, threshold, cfg.jobs, true, check, log)
+	res, err := scanChanges(ctx, g.Workspace, ch, filter, pol, cfg.jobs, true, check, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "mlguard ci: %v\n", err)
 		return ExitError
@@ -419,11 +425,18 @@ func incompleteMessage(reason string) string {
 // depsCheck checks the dependencies among the selected files (nil: none).
 type depsCheck func(paths []string) ([]finding.Package, []finding.Finding)
 
-func scanChanges(ctx context.Context, workspace string, ch *ci.Changes, filter *ci.Filter, threshold finding.Severity, jobs int, hash bool, checkDeps depsCheck, log *slog.Logger) (*finding.Result, error) {
+func scanChanges(ctx context.Context, workspace string, ch *ci.Changes, filter *ci.Filter, pol *policy.Policy, jobs int, hash bool, checkDeps depsCheck, log *slog.Logger) (*finding.Result, error) {
 	paths, skipped, err := ci.Select(workspace, ch, filter)
 	if err != nil {
 		return nil, err
 	}
+	// The policy's paths narrow what the inputs selected.
+	keep, err := pathFilter(pol)
+	if err != nil {
+		return nil, err
+	}
+	paths = slices.DeleteFunc(paths, func(p string) bool { return !keep.Match(p) })
+	skipped = slices.DeleteFunc(skipped, func(s finding.Skipped) bool { return !keep.Match(s.Path) })
 	var missing []finding.Finding
 	kept := skipped[:0]
 	for _, s := range skipped {
@@ -444,7 +457,7 @@ func scanChanges(ctx context.Context, workspace string, ch *ci.Changes, filter *
 	}
 	rep := &scan.Report{}
 	if len(abs) > 0 {
-		eng := scan.New(scan.Options{Hash: hash, Jobs: jobs, Logger: log})
+		eng := scan.New(scan.Options{Hash: hash, Jobs: jobs, Logger: log, Allow: pol.Pickle.Allow, Deny: pol.Pickle.Deny})
 		rep, err = eng.Scan(ctx, abs)
 		if err != nil {
 			return nil, err
@@ -478,7 +491,9 @@ func scanChanges(ctx context.Context, workspace string, ch *ci.Changes, filter *
 		res.Findings = append(res.Findings, fs...)
 	}
 	res.Sort()
-	res.Decide(threshold)
+	if err := policy.Apply(ctx, pol, res, time.Now()); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 

@@ -371,7 +371,7 @@ func TestCIUsageErrors(t *testing.T) {
 	}{
 		{"bad boolean input", map[string]string{"INPUT_CHECK-RUN": "yes"}, nil, "not a boolean"},
 		{"bad severity", map[string]string{"INPUT_FAIL-ON": "severe"}, nil, "fail-on"},
-		{"unknown policy", map[string]string{"INPUT_POLICY": "strict"}, nil, "only the built-in default"},
+		{"missing policy file", map[string]string{"INPUT_POLICY": "no-such-policy.yaml"}, nil, "no-such-policy.yaml"},
 		{"bad glob", map[string]string{"INPUT_PATHS": "a[b"}, nil, "unclosed"},
 		{"positional argument", nil, []string{"models/"}, "use --paths"},
 		{"no repository", map[string]string{"GITHUB_REPOSITORY": ""}, nil, "GITHUB_REPOSITORY"},

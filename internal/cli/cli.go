@@ -10,11 +10,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/mlguard/mlguard/internal/ci"
 	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/policy"
 	jsonreport "github.com/mlguard/mlguard/internal/report/json"
 	"github.com/mlguard/mlguard/internal/report/sarif"
 	"github.com/mlguard/mlguard/internal/report/text"
@@ -38,6 +40,7 @@ Usage:
   mlguard ci [flags]             scan what a change touched and report to the CI (the GitHub Action's entry point)
   mlguard bom [flags] PATH...    write a CycloneDX ML-BOM of the models, datasets and packages
   mlguard health PKG...          check packages' health: pypi:torch@2.5.1 npm:left-pad hf:org/model
+  mlguard policy check FILE...   validate policy files; mlguard policy print shows the effective policy
   mlguard rules [--format F]     list every rule with its id, severity and summary
   mlguard version                print the version
 
@@ -68,8 +71,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "bom":
 		return runBOM(ctx, args[1:], stdout, stderr)
 	case "policy":
-		fmt.Fprintf(stderr, "mlguard: the %s command is not available in this version yet\n", args[0])
-		return ExitError
+		return runPolicy(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "mlguard: unknown command %q\n\n%s", args[0], usage)
 	return ExitError
@@ -117,7 +119,8 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mlguard scan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f scanFlags
-	fs.StringVar(&f.failOn, "fail-on", "high", "lowest severity that fails the run: critical, high, medium, low or info")
+	fs.StringVar(&f.failOn, "fail-on", "", "lowest severity that fails the run, for models and packages alike: critical, high, medium, low, info or never (default: the policy's)")
+	policyFlag := fs.String("policy", "", "policy `NAME|FILE`: default, strict, audit or a policy file (default: the repository's .mlguard.yaml, else default)")
 	f.register(fs, "output format: text, json or sarif")
 	offline := fs.Bool("offline", false, "ask no registry about the dependencies found (only pinning and typosquats are checked)")
 	cacheDir := fs.String("cache-dir", os.Getenv("MLGUARD_CACHE_DIR"), "keep registry answers in `DIR` (24 h)")
@@ -137,9 +140,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "mlguard scan: name at least one file or folder to scan")
 		return ExitError
 	}
-	threshold, err := finding.ParseSeverity(f.failOn)
+	pol, err := choosePolicy(*policyFlag, f.failOn, repoDir(ctx))
 	if err != nil {
-		fmt.Fprintf(stderr, "mlguard scan: --fail-on: %v\n", err)
+		fmt.Fprintf(stderr, "mlguard scan: %v\n", err)
 		return ExitError
 	}
 	switch f.format {
@@ -153,12 +156,14 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		level = slog.LevelInfo
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	res, err := collect(ctx, paths, collectOptions{hash: f.format != "text", jobs: f.jobs, offline: *offline, cacheDir: *cacheDir, base: *baseRef}, logger)
+	res, err := collect(ctx, paths, collectOptions{hash: f.format != "text" || needsHashes(pol), jobs: f.jobs, offline: *offline, cacheDir: *cacheDir, base: *baseRef, policy: pol}, logger)
+	if err == nil {
+		err = policy.Apply(ctx, pol, res, time.Now())
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "mlguard scan: %v\n", err)
 		return ExitError
 	}
-	res.Decide(threshold)
 	return report(res, f, stdout, stderr, "mlguard scan")
 }
 
@@ -169,16 +174,24 @@ type collectOptions struct {
 	offline  bool   // ask no registry
 	cacheDir string // registry cache
 	base     string // check only the dependencies changed since this git ref
+	policy   *policy.Policy
 }
 
 // collect scans the model files under paths and checks the packages of the
 // manifests found there. The result is sorted but not decided.
 func collect(ctx context.Context, paths []string, o collectOptions, logger *slog.Logger) (*finding.Result, error) {
-	eng := scan.New(scan.Options{Hash: o.hash, Jobs: o.jobs, Logger: logger})
+	eng := scan.New(scan.Options{Hash: o.hash, Jobs: o.jobs, Logger: logger, Allow: o.policy.Pickle.Allow, Deny: o.policy.Pickle.Deny})
 	rep, err := eng.Scan(ctx, paths)
 	if err != nil {
 		return nil, err
 	}
+	keep, err := pathFilter(o.policy)
+	if err != nil {
+		return nil, err
+	}
+	rep.Files = slices.DeleteFunc(rep.Files, func(f finding.File) bool { return !keep.Match(f.Path) })
+	rep.Skipped = slices.DeleteFunc(rep.Skipped, func(f finding.Skipped) bool { return !keep.Match(f.Path) })
+	rep.Findings = slices.DeleteFunc(rep.Findings, func(f finding.Finding) bool { return !keep.Match(f.Path) })
 	res := &finding.Result{
 		Tool:     finding.Tool{Name: "mlguard", Version: Version},
 		Files:    nonNil(rep.Files),
@@ -186,7 +199,7 @@ func collect(ctx context.Context, paths []string, o collectOptions, logger *slog
 		Findings: nonNil(rep.Findings),
 		Packages: []finding.Package{},
 	}
-	if manifests := findManifests(paths); len(manifests) > 0 {
+	if manifests := slices.DeleteFunc(findManifests(paths), func(p string) bool { return !keep.Match(p) }); len(manifests) > 0 {
 		g, err := gathererFor(ci.Inputs{Offline: o.offline, CacheDir: o.cacheDir}, os.Getenv)
 		if err != nil {
 			return nil, err
@@ -197,7 +210,7 @@ func collect(ctx context.Context, paths []string, o collectOptions, logger *slog
 				return nil, fmt.Errorf("--base %s: %w", o.base, err)
 			}
 		}
-		pkgs, fs := checkDependencies(ctx, "", manifests, base, g, time.Now(), logger)
+		pkgs, fs := checkDependencies(ctx, "", manifests, base, g, o.policy.Thresholds(), time.Now(), logger)
 		res.Packages = nonNil(pkgs)
 		res.Findings = append(res.Findings, fs...)
 	}

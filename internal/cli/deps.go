@@ -47,7 +47,7 @@ func hasModelRefs(p string) bool {
 // changed files, compares them with the base, and checks the health of the
 // packages added or changed. g is nil offline: only the checks that need no
 // registry run.
-func checkDependencies(ctx context.Context, workspace string, files []string, base baseReader, g *gather.Gatherer, now time.Time, log *slog.Logger) ([]finding.Package, []finding.Finding) {
+func checkDependencies(ctx context.Context, workspace string, files []string, base baseReader, g *gather.Gatherer, th health.Thresholds, now time.Time, log *slog.Logger) ([]finding.Package, []finding.Finding) {
 	var changes []deps.Change
 	var problems []finding.Finding
 	for _, p := range files {
@@ -125,7 +125,6 @@ func checkDependencies(ctx context.Context, workspace string, files []string, ba
 		}
 		_ = eg.Wait()
 	}
-	th := health.DefaultThresholds()
 	var pkgs []finding.Package
 	var all []finding.Finding
 	for i, c := range changes {

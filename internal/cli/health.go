@@ -16,6 +16,7 @@ import (
 	"github.com/mlguard/mlguard/internal/deps"
 	"github.com/mlguard/mlguard/internal/finding"
 	"github.com/mlguard/mlguard/internal/health"
+	"github.com/mlguard/mlguard/internal/policy"
 	"github.com/mlguard/mlguard/internal/registry"
 	jsonreport "github.com/mlguard/mlguard/internal/report/json"
 	"github.com/mlguard/mlguard/internal/report/text"
@@ -73,7 +74,8 @@ func runHealthEnv(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	fs := flag.NewFlagSet("mlguard health", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	format := fs.String("format", "text", "output format: text or json")
-	failOn := fs.String("fail-on", "high", "lowest severity that fails the run")
+	failOn := fs.String("fail-on", "", "lowest severity that fails the run, or never (default: the policy's)")
+	policyFlag := fs.String("policy", "", "policy `NAME|FILE` for the thresholds and the decision (default: the repository's .mlguard.yaml, else default)")
 	cacheDir := fs.String("cache-dir", getenv("MLGUARD_CACHE_DIR"), "keep registry answers in `DIR` (24 h)")
 	offline := fs.Bool("offline", false, "ask no registry: only the checks that need none (pinning, typosquats)")
 	fs.Usage = func() {
@@ -97,9 +99,9 @@ func runHealthEnv(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	if *format != "text" && *format != "json" {
 		return fail("--format %q: want text or json", *format)
 	}
-	threshold, err := finding.ParseSeverity(*failOn)
+	pol, err := choosePolicy(*policyFlag, *failOn, repoDir(ctx))
 	if err != nil {
-		return fail("--fail-on: %v", err)
+		return fail("%v", err)
 	}
 	var pkgs []deps.Package
 	for _, n := range names {
@@ -126,13 +128,15 @@ func runHealthEnv(ctx context.Context, args []string, stdout, stderr io.Writer, 
 			facts[i] = f
 			hf = health.FromRegistry(f, p.Pinned())
 		}
-		fs := health.Check(deps.Change{Package: p, Kind: deps.Added}, hf, health.DefaultThresholds(), now())
-		res.Packages = append(res.Packages, finding.Package{PURL: p.PURL(), Change: deps.Added, Facts: orEmptyFacts(facts[i]), Findings: nonNil(fs)})
+		fs := health.Check(deps.Change{Package: p, Kind: deps.Added}, hf, pol.Thresholds(), now())
+		res.Packages = append(res.Packages, finding.Package{PURL: p.PURL(), Change: deps.Added, Facts: orEmptyFacts(facts[i]), Findings: nonNil(fs), Dep: p})
 		res.Findings = append(res.Findings, fs...)
 	}
 	res.Findings = nonNil(res.Findings)
 	res.Sort()
-	res.Decide(threshold)
+	if err := policy.Apply(ctx, pol, res, now()); err != nil {
+		return fail("%v", err)
+	}
 	if *format == "json" {
 		if err := jsonreport.Write(stdout, res, jsonreport.Options{}); err != nil {
 			return fail("%v", err)

@@ -28,7 +28,7 @@ func TestActionMetadata(t *testing.T) {
 	}
 	inputs := actionInputs(t)
 	want := map[string]string{
-		"policy": "", "scope": "changed", "paths": "", "exclude": "", "fail-on": "high", "comment": "true", "check-run": "true",
+		"policy": "", "scope": "changed", "paths": "", "exclude": "", "fail-on": "", "comment": "true", "check-run": "true",
 		"sarif-file": "mlguard.sarif", "bom-file": "mlguard.cdx.json", "bom-spec": "1.6", "github-token": "${{ github.token }}", "offline": "false",
 		"pypi-url": "", "npm-url": "", "osv-url": "", "depsdev-url": "", "crates-url": "", "hf-url": "", "cache-dir": "",
 	}

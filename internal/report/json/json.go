@@ -27,6 +27,9 @@ type document struct {
 	Skipped  []finding.Skipped `json:"skipped"`
 	Findings []finding.Finding `json:"findings"`
 	Packages []finding.Package `json:"packages"`
+	// Waived are the findings the policy's waivers accepted, with each
+	// waiver; absent when there are none.
+	Waived []finding.Waived `json:"waived,omitempty"`
 }
 
 // Write writes r to w as one JSON object.
@@ -42,6 +45,7 @@ func Write(w io.Writer, r *finding.Result, _ Options) error {
 		Skipped:  orEmpty(r.Skipped),
 		Findings: orEmpty(r.Findings),
 		Packages: orEmpty(r.Packages),
+		Waived:   r.Waived,
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -80,5 +81,24 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, out.Result); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+}
+
+func TestWaived(t *testing.T) {
+	t.Parallel()
+	r := reporttest.Full()
+	w := finding.New(finding.PickleUnknownGlobal, "pickle imports mylab.Net")
+	w.Path = "legacy/old.pkl"
+	r.Waived = []finding.Waived{{Finding: w, Waiver: "pickle/* for path legacy/**", Reason: "reviewed", Expires: "2027-01-31"}}
+	var b bytes.Buffer
+	if err := Write(&b, r, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `"waived": [`) || !strings.Contains(b.String(), `"waiver": "pickle/* for path legacy/**"`) || !strings.Contains(b.String(), `"expires": "2027-01-31"`) {
+		t.Errorf("no waived list:\n%s", b.String())
+	}
+	b.Reset()
+	if err := Write(&b, reporttest.Full(), Options{}); err != nil || strings.Contains(b.String(), "waived") {
+		t.Errorf("a result without waivers lists them: %v", err)
 	}
 }

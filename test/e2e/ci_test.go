@@ -23,6 +23,7 @@ const (
 	prFixed        = 4 // only a benign model; an earlier mlguard comment reported findings that are now gone
 	prDependencies = 6 // requirements.txt gains a typosquat: issue 5
 	prOtherFormats = 5 // GGUF, Keras, ONNX, safetensors and a config: issue 4's formats
+	prWaived       = 7 // a malicious checkpoint the repository's .mlguard.yaml waives: issue 7
 )
 
 const (
@@ -686,5 +687,32 @@ func TestCIDependencies(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no ::error annotation for the typosquat on requirements.txt:\n%s", truncate(r.stdout, 4000))
+	}
+}
+
+// TestCIPolicyWaiver: the repository's .mlguard.yaml (found in the
+// workspace, no input naming it) waives a malicious checkpoint under
+// archive/: the step passes, the check run succeeds, and the waived finding
+// is still listed, with its reason, in the check run and the SARIF file.
+func TestCIPolicyWaiver(t *testing.T) {
+	h := newHarness(t)
+	fx := loadFixtures(t)
+	p := fx.pull(t, prWaived)
+	c := makeCheckout(t, p)
+	r := h.runCI(t, fx.Repository, p, c, runOpts{inputs: map[string]string{"fail-on": ""}})
+	if r.code != 0 || r.outputs["decision"] != "pass" {
+		t.Fatalf("exit %d, decision %q, want 0 and pass\n%s", r.code, r.outputs["decision"], truncate(r.stdout, 3000))
+	}
+	checkCommon(t, r, fx, p)
+	cr := checkRunOf(t, r)
+	if cr.Conclusion != "success" || !strings.Contains(cr.Summary, "waived by the policy") || !strings.Contains(cr.Summary, "never loaded") {
+		t.Errorf("check run %q, summary:\n%s", cr.Conclusion, cr.Summary)
+	}
+	data, err := os.ReadFile(filepath.Join(r.workspace, "mlguard.sarif"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"suppressions"`) || !strings.Contains(string(data), "archive/2023/evil.pkl") {
+		t.Errorf("the SARIF file does not carry the waived finding as suppressed")
 	}
 }

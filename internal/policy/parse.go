@@ -21,7 +21,7 @@ const MaxSize = 1 << 20
 
 // maxValues bounds the values one file may expand to through anchors and
 // merge keys (a file without aliases is far below it).
-const maxValues = 1 << 20
+const maxValues = 1 << 16
 
 // maxMergeDepth bounds merge keys (<<) within merged mappings.
 const maxMergeDepth = 8

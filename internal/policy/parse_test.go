@@ -147,7 +147,7 @@ func TestParseAliasBomb(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "nest more than") {
 		t.Errorf("err = %v", err)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > 2*time.Second { // 0.1 s here; leave room for -race on a loaded machine
 		t.Errorf("took %v", d)
 	}
 }
@@ -172,7 +172,7 @@ func TestParseWideMerges(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "expands to more than") {
 		t.Errorf("err = %v", err)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > 2*time.Second { // 0.1 s here; leave room for -race on a loaded machine
 		t.Errorf("took %v", d)
 	}
 }

@@ -72,9 +72,10 @@ func TestBOMCommand(t *testing.T) {
 			for _, c := range doc["components"].([]any) {
 				types[c.(map[string]any)["type"].(string)]++
 			}
-			// Models: mlp.pt, hf-model/, classifier.onnx, qwen2.gguf and the card's base model;
-			// the card's dataset; torch, numpy, requests, express and cookie.
-			if types["machine-learning-model"] != 5 || types["data"] != 1 || types["library"] < 5 {
+			// Models: mlp.pt, hf-model/, classifier.onnx, qwen2.gguf, the card's base model and the
+			// Hub model hf-model's config.json was loaded from; the card's dataset; torch, numpy,
+			// requests, express and cookie.
+			if types["machine-learning-model"] != 6 || types["data"] != 1 || types["library"] < 5 {
 				t.Errorf("component types: %v", types)
 			}
 			if !strings.Contains(mustRead(t, file), `"modelCard"`) {

@@ -10,7 +10,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"time"
 )
 
 // ErrNoGit is returned when git is not installed (the action's image has
@@ -80,6 +82,45 @@ func (g *Git) HasCommit(ctx context.Context, sha string) bool {
 	}
 	_, err := g.run(ctx, 1<<10, "cat-file", "-e", sha+"^{commit}")
 	return err == nil
+}
+
+// fetchTimeout bounds one FetchCommit: one commit and its tree, never the
+// history.
+const fetchTimeout = 2 * time.Minute
+
+// FetchCommit fetches one commit, without its history, from the origin
+// remote into a shallow clone that lacks it (GitLab clones GIT_DEPTH
+// commits): git fetch --no-tags --depth=1 origin <sha>. Only a full
+// hexadecimal commit id is accepted, so nothing the caller passes can be
+// read as an option or a refspec. Credentials in a URL that git prints in
+// its error are removed: the runner's origin URL can carry the job token.
+func (g *Git) FetchCommit(ctx context.Context, sha string) error {
+	if !isSHA(sha) {
+		return fmt.Errorf("fetching %q: not a full commit id", sha)
+	}
+	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	defer cancel()
+	_, err := g.run(ctx, 64<<10, "fetch", "--quiet", "--no-tags", "--no-recurse-submodules", "--depth=1", "origin", sha)
+	if err != nil {
+		if errors.Is(err, ErrNoGit) {
+			return err
+		}
+		msg := strings.Join(strings.Fields(redactURLCredentials(err.Error())), " ") // one line: it ends up in a report
+		return fmt.Errorf("fetching commit %.12s from origin: %s", sha, msg)
+	}
+	if !g.HasCommit(ctx, sha) {
+		return fmt.Errorf("fetching commit %.12s from origin: the fetch succeeded but the commit is not in the clone", sha)
+	}
+	return nil
+}
+
+// urlCredentials matches the user information of a URL: scheme://user:pass@.
+var urlCredentials = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s'"]*@`)
+
+// redactURLCredentials removes user names, passwords and tokens from the
+// URLs in s.
+func redactURLCredentials(s string) string {
+	return urlCredentials.ReplaceAllString(s, "${1}")
 }
 
 // Diff lists the files changed from base to head; with mergeBase, from

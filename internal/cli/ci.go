@@ -52,6 +52,8 @@ type ciConfig struct {
 	ci.Inputs
 	scanFlags
 	base string
+	// GitLab's report artifacts (relative to the workspace; "" writes none).
+	codeQualityFile, sastFile string
 }
 
 func runCI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -74,6 +76,8 @@ func runCIEnv(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.StringVar(&cfg.SARIFFile, "sarif-file", cfg.SARIFFile, "also write SARIF to `FILE` (relative to the workspace)")
 	fs.StringVar(&cfg.BOMFile, "bom-file", cfg.BOMFile, "also write the CycloneDX ML-BOM of what was scanned to `FILE` (relative to the workspace)")
 	fs.StringVar(&cfg.BOMSpec, "bom-spec", cfg.BOMSpec, "CycloneDX `VERSION` of the ML-BOM: 1.6 or 1.7")
+	fs.StringVar(&cfg.codeQualityFile, "code-quality-file", "", "GitLab: write the Code Quality report (artifacts:reports:codequality) to `FILE`")
+	fs.StringVar(&cfg.sastFile, "sast-file", "", "GitLab: write the SAST security report, schema 15.2 (artifacts:reports:sast), to `FILE`")
 	fs.BoolVar(&cfg.Offline, "offline", cfg.Offline, "make no network call (changed files come from git)")
 	fs.StringVar(&cfg.base, "base", "", "outside GitHub Actions: scan the files changed since this git `REF` (default: the whole folder)")
 	cfg.register(fs, "outside GitHub Actions: report format, text, json or sarif")
@@ -126,8 +130,11 @@ func runCIEnv(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return fail("%v", err)
 	}
-	if ci.InActions(getenv) && getenv("GITHUB_WORKSPACE") != "" {
+	switch {
+	case ci.InActions(getenv) && getenv("GITHUB_WORKSPACE") != "":
 		dir = getenv("GITHUB_WORKSPACE")
+	case ci.InGitLab(getenv) && getenv("CI_PROJECT_DIR") != "":
+		dir = getenv("CI_PROJECT_DIR")
 	}
 	pol, err := choosePolicy(cfg.Policy, cfg.FailOn, dir)
 	if err != nil {
@@ -135,6 +142,9 @@ func runCIEnv(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	if ci.InActions(getenv) {
 		return runGitHubActions(ctx, cfg, filter, pol, stdout, stderr, getenv, log)
+	}
+	if ci.InGitLab(getenv) {
+		return runGitLab(ctx, cfg, filter, pol, stdout, stderr, getenv, log)
 	}
 	return runLocalCI(ctx, cfg, filter, pol, stdout, stderr, log)
 }

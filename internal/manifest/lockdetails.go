@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/BurntSushi/toml"
-
 	"github.com/mlguard/mlguard/internal/deps"
 )
 
@@ -17,21 +15,41 @@ import (
 // keep neither, so lockDetails reads them from the same content and adds
 // them to the packages the extractor found, matched by name and version.
 // A lock file it cannot read gets no details; the packages stand as they are.
+//
+// Where a format names a dependency without its version, the edge goes to
+// the one locked version of that name. Several versions of one name (uv's
+// forks, poetry and pdm locked for several environments) resolve to the
+// entry without markers when there is exactly one; otherwise the edge is
+// left out rather than guessed.
 
-// maxHashes bounds the digests kept per package (a wheel per platform).
-const maxHashes = 64
+// Limits on what one lock file adds, on top of the content size.
+const (
+	maxHashes = 64      // digests kept per package (a wheel per platform)
+	maxEdges  = 1 << 20 // dependency edges kept per lock file
+)
+
+// lockReaders is the explicit list of lock formats with details, by the
+// format name Parse dispatches on.
+var lockReaders = map[string]func(content []byte) map[pkgKey]details{
+	"package-lock.json": npmLockDetails,
+	"poetry.lock":       poetryLockDetails,
+	"uv.lock":           uvLockDetails,
+	"pdm.lock":          pdmLockDetails,
+	"Pipfile.lock":      pipfileLockDetails,
+	"pylock.toml":       pylockDetails,
+	"Cargo.lock":        cargoLockDetails,
+	"yarn.lock":         yarnLockDetails,
+	"pnpm-lock.yaml":    pnpmLockDetails,
+	"bun.lock":          bunLockDetails,
+}
 
 // lockDetails fills Hashes and DependsOn of pkgs from a lock file's content.
 func lockDetails(format string, content []byte, pkgs []deps.Package) {
-	var d map[pkgKey]details
-	switch format {
-	case "package-lock.json":
-		d = npmLockDetails(content)
-	case "poetry.lock", "uv.lock":
-		d = pyLockDetails(content)
-	default:
+	read, ok := lockReaders[format]
+	if !ok {
 		return
 	}
+	d := read(content)
 	for i := range pkgs {
 		p := &pkgs[i]
 		if x, ok := d[pkgKey{Normalize(p.Ecosystem, p.Name), p.Version}]; ok {
@@ -45,7 +63,77 @@ type pkgKey struct{ name, version string }
 type details struct {
 	hashes    []string
 	dependsOn []string // purls
+	purl      string   // the package's own, to leave out self edges
 }
+
+// lockIndex gathers the details of one lock file's packages, merging the
+// entries that repeat a name and version (pdm's extras, pnpm's peer
+// variants, yarn's patches), within the limits.
+type lockIndex struct {
+	eco   string
+	m     map[pkgKey]*details
+	purls map[pkgKey]string // by name as spelled, so that edges share their strings
+	edges int
+}
+
+func newLockIndex(eco string) *lockIndex {
+	return &lockIndex{eco: eco, m: map[pkgKey]*details{}, purls: map[pkgKey]string{}}
+}
+
+// entry is the details of the package name at version, created empty on
+// first use.
+func (ix *lockIndex) entry(name, version string) *details {
+	k := pkgKey{Normalize(ix.eco, name), version}
+	d, ok := ix.m[k]
+	if !ok {
+		d = &details{purl: ix.purl(name, version)}
+		ix.m[k] = d
+	}
+	return d
+}
+
+func (ix *lockIndex) purl(name, version string) string {
+	k := pkgKey{name, version}
+	p, ok := ix.purls[k]
+	if !ok {
+		p = deps.Package{Ecosystem: ix.eco, Name: name, Version: version}.PURL()
+		ix.purls[k] = p
+	}
+	return p
+}
+
+// hash adds a digest, skipping empty and repeated ones.
+func (ix *lockIndex) hash(d *details, h string) {
+	if h != "" && len(d.hashes) < maxHashes && !slices.Contains(d.hashes, h) {
+		d.hashes = append(d.hashes, h)
+	}
+}
+
+// dependsOn adds an edge to the package with purl.
+func (ix *lockIndex) dependsOn(d *details, purl string) {
+	if purl == "" || purl == d.purl || ix.edges >= maxEdges {
+		return
+	}
+	ix.edges++
+	d.dependsOn = append(d.dependsOn, purl)
+}
+
+// result is the details by key, edges sorted and unique.
+func (ix *lockIndex) result() map[pkgKey]details {
+	out := make(map[pkgKey]details, len(ix.m))
+	for k, d := range ix.m {
+		slices.Sort(d.dependsOn)
+		d.dependsOn = slices.Compact(d.dependsOn)
+		out[k] = *d
+	}
+	return out
+}
+
+// lookupBudget bounds the bytes that nested install-path lookups hash
+// (npm's node_modules, bun's keys): resolving a name walks up the path, which
+// on a hostile file nested thousands deep would cost quadratic time. Past
+// the budget, dependencies stay unresolved.
+func lookupBudget(content []byte) int { return 16*len(content) + 1<<20 }
 
 // npmLockDetails reads package-lock.json (lockfileVersion 2 and 3: the
 // "packages" map keyed by install path). A dependency resolves as Node
@@ -80,6 +168,7 @@ func npmLockDetails(content []byte) map[pkgKey]details {
 		name := cmp.Or(e.Name, nameAt(p))
 		return deps.Package{Ecosystem: deps.NPM, Name: name, Version: e.Version}.PURL(), name != ""
 	}
+	budget := lookupBudget(content)
 	// resolve finds the install path of dependency name as seen from the
 	// package installed at from.
 	resolve := func(from, name string) string {
@@ -87,6 +176,9 @@ func npmLockDetails(content []byte) map[pkgKey]details {
 			cand := "node_modules/" + name
 			if dir != "" {
 				cand = dir + "/node_modules/" + name
+			}
+			if budget -= len(cand); budget < 0 {
+				return ""
 			}
 			if _, ok := lock.Packages[cand]; ok {
 				return cand
@@ -102,21 +194,22 @@ func npmLockDetails(content []byte) map[pkgKey]details {
 			}
 		}
 	}
-	out := map[pkgKey]details{}
-	keys := slices.Sorted(maps.Keys(lock.Packages))
-	for _, p := range keys {
+	ix := newLockIndex(deps.NPM)
+	seen := map[pkgKey]bool{}
+	for _, p := range slices.Sorted(maps.Keys(lock.Packages)) {
 		e := lock.Packages[p]
 		name := cmp.Or(e.Name, nameAt(p))
 		if p == "" || name == "" || e.Version == "" || e.Link {
 			continue
 		}
 		k := pkgKey{Normalize(deps.NPM, name), e.Version}
-		if _, seen := out[k]; seen {
+		if seen[k] {
 			continue // the same version installed at several places
 		}
-		var d details
-		if e.Integrity != "" {
-			d.hashes = strings.Fields(e.Integrity)[:min(len(strings.Fields(e.Integrity)), maxHashes)]
+		seen[k] = true
+		d := ix.entry(name, e.Version)
+		for _, h := range strings.Fields(e.Integrity) {
+			ix.hash(d, h)
 		}
 		var names []string
 		for _, m := range []map[string]string{e.Dependencies, e.OptionalDependencies, e.PeerDependencies} {
@@ -128,91 +221,12 @@ func npmLockDetails(content []byte) map[pkgKey]details {
 		for _, n := range slices.Compact(names) {
 			if at := resolve(p, n); at != "" {
 				if purl, ok := purlAt(at); ok {
-					d.dependsOn = append(d.dependsOn, purl)
+					ix.dependsOn(d, purl)
 				}
 			}
 		}
-		out[k] = d
 	}
-	return out
-}
-
-// pyLockDetails reads poetry.lock and uv.lock: [[package]] tables with a
-// name, a version, their files' hashes and their dependencies, each
-// resolved to the one locked version of that name.
-func pyLockDetails(content []byte) map[pkgKey]details {
-	type file struct {
-		Hash string `toml:"hash"`
-	}
-	var lock struct {
-		Package []struct {
-			Name    string `toml:"name"`
-			Version string `toml:"version"`
-			Files   []file `toml:"files"`  // poetry
-			Wheels  []file `toml:"wheels"` // uv
-			Sdist   *file  `toml:"sdist"`  // uv
-			// poetry: a table name -> constraint; uv: a list of {name = ...}
-			Dependencies any `toml:"dependencies"`
-		} `toml:"package"`
-	}
-	if _, err := toml.Decode(string(content), &lock); err != nil {
-		return nil
-	}
-	version := map[string]string{}
-	for _, p := range lock.Package {
-		n := Normalize(deps.PyPI, p.Name)
-		if _, dup := version[n]; !dup {
-			version[n] = p.Version
-		}
-	}
-	out := map[pkgKey]details{}
-	for _, p := range lock.Package {
-		if p.Name == "" || p.Version == "" {
-			continue
-		}
-		var d details
-		files := append(slices.Clone(p.Files), p.Wheels...)
-		if p.Sdist != nil {
-			files = append(files, *p.Sdist)
-		}
-		for _, f := range files {
-			if f.Hash != "" && len(d.hashes) < maxHashes {
-				d.hashes = append(d.hashes, f.Hash)
-			}
-		}
-		var names []string
-		switch deps := p.Dependencies.(type) {
-		case map[string]any:
-			for n := range deps {
-				names = append(names, n)
-			}
-		case []map[string]any:
-			for _, x := range deps {
-				if n, ok := x["name"].(string); ok {
-					names = append(names, n)
-				}
-			}
-		case []any:
-			for _, x := range deps {
-				if m, ok := x.(map[string]any); ok {
-					if n, ok := m["name"].(string); ok {
-						names = append(names, n)
-					}
-				}
-			}
-		}
-		for i := range names {
-			names[i] = Normalize(deps.PyPI, names[i])
-		}
-		slices.Sort(names)
-		for _, n := range slices.Compact(names) {
-			if v, ok := version[n]; ok && v != "" {
-				d.dependsOn = append(d.dependsOn, deps.Package{Ecosystem: deps.PyPI, Name: n, Version: v}.PURL())
-			}
-		}
-		out[pkgKey{Normalize(deps.PyPI, p.Name), p.Version}] = d
-	}
-	return out
+	return ix.result()
 }
 
 // requirementHashes reads the --hash options of a requirements line.

@@ -140,13 +140,14 @@ func TestParse(t *testing.T) {
 			{Ecosystem: deps.Cargo, Name: "safetensors", Version: "0.4.5", Manifest: "Cargo.lock", Line: 11},
 		}},
 		{"yarn.lock", "yarn.lock", []deps.Package{
-			{Ecosystem: deps.NPM, Name: "loose-envify", Version: "1.4.0", Manifest: "yarn.lock", Line: 12},
-			{Ecosystem: deps.NPM, Name: "react", Version: "18.3.1", Manifest: "yarn.lock", Line: 5},
+			{Ecosystem: deps.NPM, Name: "loose-envify", Version: "1.4.0", Manifest: "yarn.lock", Line: 12, Hashes: []string{"sha512-CCCC"}},
+			{Ecosystem: deps.NPM, Name: "react", Version: "18.3.1", Manifest: "yarn.lock", Line: 5, Hashes: []string{"sha512-BBBB"},
+				DependsOn: []string{"pkg:npm/loose-envify@1.4.0"}},
 		}},
 		{"pylock.toml", "pylock.toml", []deps.Package{
-			py("numpy", "2.1.2", "", "pylock.toml", 7),
+			withHashes(py("numpy", "2.1.2", "", "pylock.toml", 7), "sha256:8cafab480740e22f8d833acefed5cc87ce276f4ece12fdaa2e8903db2f82897a"),
 			py("peft", "", "*", "pylock.toml", 23), // from git: no version
-			py("torch", "2.5.1", "", "pylock.toml", 15),
+			withHashes(py("torch", "2.5.1", "", "pylock.toml", 15), "sha256:c3fd8e04e7e5bd0c7ab6e1a1c3a1b1a9d29e4c6ff8d1a3e1bd3b3f84e1a5b1c6"),
 			// inference-service, the project itself (directory "."), is left out
 		}},
 		{"pom.xml", "svc/pom.xml", []deps.Package{

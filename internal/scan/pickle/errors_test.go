@@ -10,6 +10,7 @@ import (
 	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/scan/pickle/pickleop"
 )
 
 // TestMalformedStreams: a stream that cannot be decoded is a scan/incomplete
@@ -64,10 +65,10 @@ func TestMalformedStreams(t *testing.T) {
 			return p().binGet(5).stop().bytes(), []got{incomplete(0, "offset 0 (BINGET): memo key 5 not found")}
 		}},
 		{"GET of a bad index", func() ([]byte, []got) {
-			return p().opLine(opGet, "x1").stop().bytes(), []got{incomplete(0, `offset 0 (GET): invalid memo index "x1"`)}
+			return p().opLine(pickleop.Get, "x1").stop().bytes(), []got{incomplete(0, `offset 0 (GET): invalid memo index "x1"`)}
 		}},
 		{"PUT beyond 32 bits", func() ([]byte, []got) {
-			return p().none().opLine(opPut, "99999999999").stop().bytes(), []got{incomplete(1, "offset 1 (PUT): memo index 99999999999 out of range")}
+			return p().none().opLine(pickleop.Put, "99999999999").stop().bytes(), []got{incomplete(1, "offset 1 (PUT): memo index 99999999999 out of range")}
 		}},
 		{"odd SETITEMS", func() ([]byte, []got) {
 			return p().emptyDict().mark().none().setItems().stop().bytes(), []got{incomplete(3, "offset 3 (SETITEMS): odd number of items for SETITEMS")}
@@ -97,10 +98,10 @@ func TestMalformedStreams(t *testing.T) {
 			return p().global("os", "sys\xfftem").stop().bytes(), []got{incomplete(0, "offset 0 (GLOBAL): global name is not valid UTF-8")}
 		}},
 		{"BINSTRING negative length", func() ([]byte, []got) {
-			return p().opU32(opBinString, 0xffffffff).stop().bytes(), []got{incomplete(0, "offset 0 (BINSTRING): BINSTRING pickle has negative byte count")}
+			return p().opU32(pickleop.BinString, 0xffffffff).stop().bytes(), []got{incomplete(0, "offset 0 (BINSTRING): BINSTRING pickle has negative byte count")}
 		}},
 		{"LONG4 negative length", func() ([]byte, []got) {
-			return p().proto(2).opU32(opLong4, 0x80000000).stop().bytes(), []got{incomplete(2, "offset 2 (LONG4): LONG pickle has negative byte count")}
+			return p().proto(2).opU32(pickleop.Long4, 0x80000000).stop().bytes(), []got{incomplete(2, "offset 2 (LONG4): LONG pickle has negative byte count")}
 		}},
 		{"BINBYTES8 length beyond int64", func() ([]byte, []got) {
 			return p().proto(4).binBytes8Len(1 << 63).stop().bytes(), []got{incomplete(2, "offset 2 (BINBYTES8): negative or huge length 9223372036854775808")}
@@ -112,7 +113,7 @@ func TestMalformedStreams(t *testing.T) {
 			return p().rawString("cos\nsys").bytes(), []got{incomplete(7, "offset 7 (GLOBAL): truncated: the stream ends inside an opcode")}
 		}},
 		{"truncated BININT", func() ([]byte, []got) {
-			return p().raw(opBinInt, 1, 2).bytes(), []got{incomplete(3, "offset 3 (BININT): truncated: the stream ends inside an opcode")}
+			return p().raw(pickleop.BinInt, 1, 2).bytes(), []got{incomplete(3, "offset 3 (BININT): truncated: the stream ends inside an opcode")}
 		}},
 	})
 }

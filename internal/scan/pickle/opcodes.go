@@ -1,104 +1,26 @@
 package pickle
 
-// Opcodes of pickle protocols 0 to 5, as Python's pickle.py names them.
-const (
-	opMark           = '('
-	opStop           = '.'
-	opPop            = '0'
-	opPopMark        = '1'
-	opDup            = '2'
-	opFloat          = 'F'
-	opInt            = 'I'
-	opBinInt         = 'J'
-	opBinInt1        = 'K'
-	opLong           = 'L'
-	opBinInt2        = 'M'
-	opNone           = 'N'
-	opPersID         = 'P'
-	opBinPersID      = 'Q'
-	opReduce         = 'R'
-	opString         = 'S'
-	opBinString      = 'T'
-	opShortBinString = 'U'
-	opUnicode        = 'V'
-	opBinUnicode     = 'X'
-	opAppend         = 'a'
-	opBuild          = 'b'
-	opGlobal         = 'c'
-	opDict           = 'd'
-	opEmptyDict      = '}'
-	opAppends        = 'e'
-	opGet            = 'g'
-	opBinGet         = 'h'
-	opInst           = 'i'
-	opLongBinGet     = 'j'
-	opList           = 'l'
-	opEmptyList      = ']'
-	opObj            = 'o'
-	opPut            = 'p'
-	opBinPut         = 'q'
-	opLongBinPut     = 'r'
-	opSetItem        = 's'
-	opTuple          = 't'
-	opEmptyTuple     = ')'
-	opSetItems       = 'u'
-	opBinFloat       = 'G'
-
-	// Protocol 2.
-	opProto    = 0x80
-	opNewObj   = 0x81
-	opExt1     = 0x82
-	opExt2     = 0x83
-	opExt4     = 0x84
-	opTuple1   = 0x85
-	opTuple2   = 0x86
-	opTuple3   = 0x87
-	opNewTrue  = 0x88
-	opNewFalse = 0x89
-	opLong1    = 0x8a
-	opLong4    = 0x8b
-
-	// Protocol 3.
-	opBinBytes      = 'B'
-	opShortBinBytes = 'C'
-
-	// Protocol 4.
-	opShortBinUnicode = 0x8c
-	opBinUnicode8     = 0x8d
-	opBinBytes8       = 0x8e
-	opEmptySet        = 0x8f
-	opAddItems        = 0x90
-	opFrozenSet       = 0x91
-	opNewObjEx        = 0x92
-	opStackGlobal     = 0x93
-	opMemoize         = 0x94
-	opFrame           = 0x95
-
-	// Protocol 5.
-	opByteArray8     = 0x96
-	opNextBuffer     = 0x97
-	opReadOnlyBuffer = 0x98
-)
+import "github.com/mlguard/mlguard/internal/scan/pickle/pickleop"
 
 // HighestProtocol is the newest protocol this decoder knows.
 const HighestProtocol = 5
 
 var opNames = map[byte]string{
-	opMark: "MARK", opStop: "STOP", opPop: "POP", opPopMark: "POP_MARK", opDup: "DUP", opFloat: "FLOAT",
-	opInt: "INT", opBinInt: "BININT", opBinInt1: "BININT1", opLong: "LONG", opBinInt2: "BININT2", opNone: "NONE",
-	opPersID: "PERSID", opBinPersID: "BINPERSID", opReduce: "REDUCE", opString: "STRING", opBinString: "BINSTRING",
-	opShortBinString: "SHORT_BINSTRING", opUnicode: "UNICODE", opBinUnicode: "BINUNICODE", opAppend: "APPEND",
-	opBuild: "BUILD", opGlobal: "GLOBAL", opDict: "DICT", opEmptyDict: "EMPTY_DICT", opAppends: "APPENDS",
-	opGet: "GET", opBinGet: "BINGET", opInst: "INST", opLongBinGet: "LONG_BINGET", opList: "LIST",
-	opEmptyList: "EMPTY_LIST", opObj: "OBJ", opPut: "PUT", opBinPut: "BINPUT", opLongBinPut: "LONG_BINPUT",
-	opSetItem: "SETITEM", opTuple: "TUPLE", opEmptyTuple: "EMPTY_TUPLE", opSetItems: "SETITEMS",
-	opBinFloat: "BINFLOAT", opProto: "PROTO", opNewObj: "NEWOBJ", opExt1: "EXT1", opExt2: "EXT2", opExt4: "EXT4",
-	opTuple1: "TUPLE1", opTuple2: "TUPLE2", opTuple3: "TUPLE3", opNewTrue: "NEWTRUE", opNewFalse: "NEWFALSE",
-	opLong1: "LONG1", opLong4: "LONG4", opBinBytes: "BINBYTES", opShortBinBytes: "SHORT_BINBYTES",
-	opShortBinUnicode: "SHORT_BINUNICODE", opBinUnicode8: "BINUNICODE8", opBinBytes8: "BINBYTES8",
-	opEmptySet: "EMPTY_SET", opAddItems: "ADDITEMS", opFrozenSet: "FROZENSET", opNewObjEx: "NEWOBJ_EX",
-	opStackGlobal: "STACK_GLOBAL", opMemoize: "MEMOIZE", opFrame: "FRAME", opByteArray8: "BYTEARRAY8",
-	opNextBuffer: "NEXT_BUFFER", opReadOnlyBuffer: "READONLY_BUFFER",
+	pickleop.Mark: "MARK", pickleop.Stop: "STOP", pickleop.Pop: "POP", pickleop.PopMark: "POP_MARK", pickleop.Dup: "DUP", pickleop.Float: "FLOAT",
+	pickleop.Int: "INT", pickleop.BinInt: "BININT", pickleop.BinInt1: "BININT1", pickleop.Long: "LONG", pickleop.BinInt2: "BININT2", pickleop.None: "NONE",
+	pickleop.PersID: "PERSID", pickleop.BinPersID: "BINPERSID", pickleop.Reduce: "REDUCE", pickleop.String: "STRING", pickleop.BinString: "BINSTRING",
+	pickleop.ShortBinString: "SHORT_BINSTRING", pickleop.Unicode: "UNICODE", pickleop.BinUnicode: "BINUNICODE", pickleop.Append: "APPEND",
+	pickleop.Build: "BUILD", pickleop.Global: "GLOBAL", pickleop.Dict: "DICT", pickleop.EmptyDict: "EMPTY_DICT", pickleop.Appends: "APPENDS",
+	pickleop.Get: "GET", pickleop.BinGet: "BINGET", pickleop.Inst: "INST", pickleop.LongBinGet: "LONG_BINGET", pickleop.List: "LIST",
+	pickleop.EmptyList: "EMPTY_LIST", pickleop.Obj: "OBJ", pickleop.Put: "PUT", pickleop.BinPut: "BINPUT", pickleop.LongBinPut: "LONG_BINPUT",
+	pickleop.SetItem: "SETITEM", pickleop.Tuple: "TUPLE", pickleop.EmptyTuple: "EMPTY_TUPLE", pickleop.SetItems: "SETITEMS",
+	pickleop.BinFloat: "BINFLOAT", pickleop.Proto: "PROTO", pickleop.NewObj: "NEWOBJ", pickleop.Ext1: "EXT1", pickleop.Ext2: "EXT2", pickleop.Ext4: "EXT4",
+	pickleop.Tuple1: "TUPLE1", pickleop.Tuple2: "TUPLE2", pickleop.Tuple3: "TUPLE3", pickleop.NewTrue: "NEWTRUE", pickleop.NewFalse: "NEWFALSE",
+	pickleop.Long1: "LONG1", pickleop.Long4: "LONG4", pickleop.BinBytes: "BINBYTES", pickleop.ShortBinBytes: "SHORT_BINBYTES",
+	pickleop.ShortBinUnicode: "SHORT_BINUNICODE", pickleop.BinUnicode8: "BINUNICODE8", pickleop.BinBytes8: "BINBYTES8",
+	pickleop.EmptySet: "EMPTY_SET", pickleop.AddItems: "ADDITEMS", pickleop.FrozenSet: "FROZENSET", pickleop.NewObjEx: "NEWOBJ_EX",
+	pickleop.StackGlobal: "STACK_GLOBAL", pickleop.Memoize: "MEMOIZE", pickleop.Frame: "FRAME", pickleop.ByteArray8: "BYTEARRAY8",
+	pickleop.NextBuffer: "NEXT_BUFFER", pickleop.ReadOnlyBuffer: "READONLY_BUFFER",
 }
 
 // IsOpcode reports whether b is an opcode of some protocol.

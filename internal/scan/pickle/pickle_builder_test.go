@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/big"
 	"strconv"
+
+	"github.com/mlguard/mlguard/internal/scan/pickle/pickleop"
 )
 
 // pb builds pickle byte streams opcode by opcode, for tests. Every method
@@ -54,43 +56,43 @@ func (b *pb) then(o *pb) *pb { b.b = append(b.b, o.b...); return b }
 
 // ---- framing and control ----
 
-func (b *pb) proto(v byte) *pb   { return b.op(opProto, v) }
-func (b *pb) frame(n uint64) *pb { return b.opU64(opFrame, n) }
-func (b *pb) stop() *pb          { return b.op(opStop) }
-func (b *pb) mark() *pb          { return b.op(opMark) }
-func (b *pb) pop() *pb           { return b.op(opPop) }
-func (b *pb) popMark() *pb       { return b.op(opPopMark) }
-func (b *pb) dup() *pb           { return b.op(opDup) }
+func (b *pb) proto(v byte) *pb   { return b.op(pickleop.Proto, v) }
+func (b *pb) frame(n uint64) *pb { return b.opU64(pickleop.Frame, n) }
+func (b *pb) stop() *pb          { return b.op(pickleop.Stop) }
+func (b *pb) mark() *pb          { return b.op(pickleop.Mark) }
+func (b *pb) pop() *pb           { return b.op(pickleop.Pop) }
+func (b *pb) popMark() *pb       { return b.op(pickleop.PopMark) }
+func (b *pb) dup() *pb           { return b.op(pickleop.Dup) }
 
 // ---- numbers ----
 
 // intLine emits INT with its text argument as given ("00", "01", "-5").
-func (b *pb) intLine(s string) *pb   { return b.opLine(opInt, s) }
+func (b *pb) intLine(s string) *pb   { return b.opLine(pickleop.Int, s) }
 func (b *pb) int_(n int64) *pb       { return b.intLine(strconv.FormatInt(n, 10)) }
-func (b *pb) longLine(s string) *pb  { return b.opLine(opLong, s) }
-func (b *pb) binInt(n int32) *pb     { return b.opU32(opBinInt, uint32(n)) }
-func (b *pb) binInt1(n uint8) *pb    { return b.op(opBinInt1, n) }
-func (b *pb) binInt2(n uint16) *pb   { return b.op(opBinInt2, byte(n), byte(n>>8)) }
-func (b *pb) floatLine(s string) *pb { return b.opLine(opFloat, s) }
+func (b *pb) longLine(s string) *pb  { return b.opLine(pickleop.Long, s) }
+func (b *pb) binInt(n int32) *pb     { return b.opU32(pickleop.BinInt, uint32(n)) }
+func (b *pb) binInt1(n uint8) *pb    { return b.op(pickleop.BinInt1, n) }
+func (b *pb) binInt2(n uint16) *pb   { return b.op(pickleop.BinInt2, byte(n), byte(n>>8)) }
+func (b *pb) floatLine(s string) *pb { return b.opLine(pickleop.Float, s) }
 func (b *pb) binFloat(f float64) *pb {
-	return b.op(opBinFloat, binary.BigEndian.AppendUint64(nil, math.Float64bits(f))...)
+	return b.op(pickleop.BinFloat, binary.BigEndian.AppendUint64(nil, math.Float64bits(f))...)
 }
 
 // long1 emits LONG1 with n encoded as Python's encode_long does.
 func (b *pb) long1(n *big.Int) *pb {
 	enc := encodeLong(n)
-	return b.op(opLong1, append([]byte{byte(len(enc))}, enc...)...)
+	return b.op(pickleop.Long1, append([]byte{byte(len(enc))}, enc...)...)
 }
 
 // long4 emits LONG4 with n encoded as Python's encode_long does.
 func (b *pb) long4(n *big.Int) *pb {
 	enc := encodeLong(n)
-	return b.op(opLong4, append(binary.LittleEndian.AppendUint32(nil, uint32(len(enc))), enc...)...)
+	return b.op(pickleop.Long4, append(binary.LittleEndian.AppendUint32(nil, uint32(len(enc))), enc...)...)
 }
 
 // long1Raw emits LONG1 with the given little-endian two's complement bytes.
 func (b *pb) long1Raw(enc ...byte) *pb {
-	return b.op(opLong1, append([]byte{byte(len(enc))}, enc...)...)
+	return b.op(pickleop.Long1, append([]byte{byte(len(enc))}, enc...)...)
 }
 
 // encodeLong is pickle.encode_long: little-endian two's complement, shortest form.
@@ -115,87 +117,99 @@ func encodeLong(n *big.Int) []byte {
 	return le
 }
 
-func (b *pb) none() *pb     { return b.op(opNone) }
-func (b *pb) newTrue() *pb  { return b.op(opNewTrue) }
-func (b *pb) newFalse() *pb { return b.op(opNewFalse) }
+func (b *pb) none() *pb     { return b.op(pickleop.None) }
+func (b *pb) newTrue() *pb  { return b.op(pickleop.NewTrue) }
+func (b *pb) newFalse() *pb { return b.op(pickleop.NewFalse) }
 
 // ---- strings and bytes ----
 
 // stringLine emits STRING with its argument as written (quotes and escapes included).
-func (b *pb) stringLine(quoted string) *pb { return b.opLine(opString, quoted) }
+func (b *pb) stringLine(quoted string) *pb { return b.opLine(pickleop.String, quoted) }
 
 // string_ emits STRING of s in single quotes (s must not need escapes).
 func (b *pb) string_(s string) *pb { return b.stringLine("'" + s + "'") }
 
-func (b *pb) binString(s string) *pb { return b.opU32(opBinString, uint32(len(s))).rawString(s) }
+func (b *pb) binString(s string) *pb { return b.opU32(pickleop.BinString, uint32(len(s))).rawString(s) }
 func (b *pb) shortBinString(s string) *pb {
-	return b.op(opShortBinString, byte(len(s))).rawString(s)
+	return b.op(pickleop.ShortBinString, byte(len(s))).rawString(s)
 }
 
 // unicodeLine emits UNICODE with a raw-unicode-escape argument as written.
-func (b *pb) unicodeLine(raw string) *pb   { return b.opLine(opUnicode, raw) }
-func (b *pb) binUnicode(s string) *pb      { return b.opU32(opBinUnicode, uint32(len(s))).rawString(s) }
-func (b *pb) binUnicode8(s string) *pb     { return b.opU64(opBinUnicode8, uint64(len(s))).rawString(s) }
-func (b *pb) shortBinUnicode(s string) *pb { return b.op(opShortBinUnicode, byte(len(s))).rawString(s) }
-func (b *pb) binBytes(s string) *pb        { return b.opU32(opBinBytes, uint32(len(s))).rawString(s) }
-func (b *pb) binBytes8(s string) *pb       { return b.opU64(opBinBytes8, uint64(len(s))).rawString(s) }
-func (b *pb) shortBinBytes(s string) *pb   { return b.op(opShortBinBytes, byte(len(s))).rawString(s) }
-func (b *pb) byteArray8(s string) *pb      { return b.opU64(opByteArray8, uint64(len(s))).rawString(s) }
-func (b *pb) nextBuffer() *pb              { return b.op(opNextBuffer) }
-func (b *pb) readOnlyBuffer() *pb          { return b.op(opReadOnlyBuffer) }
+func (b *pb) unicodeLine(raw string) *pb { return b.opLine(pickleop.Unicode, raw) }
+func (b *pb) binUnicode(s string) *pb {
+	return b.opU32(pickleop.BinUnicode, uint32(len(s))).rawString(s)
+}
+func (b *pb) binUnicode8(s string) *pb {
+	return b.opU64(pickleop.BinUnicode8, uint64(len(s))).rawString(s)
+}
+func (b *pb) shortBinUnicode(s string) *pb {
+	return b.op(pickleop.ShortBinUnicode, byte(len(s))).rawString(s)
+}
+func (b *pb) binBytes(s string) *pb  { return b.opU32(pickleop.BinBytes, uint32(len(s))).rawString(s) }
+func (b *pb) binBytes8(s string) *pb { return b.opU64(pickleop.BinBytes8, uint64(len(s))).rawString(s) }
+func (b *pb) shortBinBytes(s string) *pb {
+	return b.op(pickleop.ShortBinBytes, byte(len(s))).rawString(s)
+}
+func (b *pb) byteArray8(s string) *pb {
+	return b.opU64(pickleop.ByteArray8, uint64(len(s))).rawString(s)
+}
+func (b *pb) nextBuffer() *pb     { return b.op(pickleop.NextBuffer) }
+func (b *pb) readOnlyBuffer() *pb { return b.op(pickleop.ReadOnlyBuffer) }
 
 // str is the short form most tests use: SHORT_BINUNICODE.
 func (b *pb) str(s string) *pb { return b.shortBinUnicode(s) }
 
 // binBytes8Len and binUnicodeLen emit only the opcode and a declared length,
 // for truncated and oversized payloads.
-func (b *pb) binBytes8Len(n uint64) *pb  { return b.opU64(opBinBytes8, n) }
-func (b *pb) binUnicodeLen(n uint32) *pb { return b.opU32(opBinUnicode, n) }
+func (b *pb) binBytes8Len(n uint64) *pb  { return b.opU64(pickleop.BinBytes8, n) }
+func (b *pb) binUnicodeLen(n uint32) *pb { return b.opU32(pickleop.BinUnicode, n) }
 
 // ---- containers ----
 
-func (b *pb) emptyTuple() *pb { return b.op(opEmptyTuple) }
-func (b *pb) tuple() *pb      { return b.op(opTuple) }
-func (b *pb) tuple1() *pb     { return b.op(opTuple1) }
-func (b *pb) tuple2() *pb     { return b.op(opTuple2) }
-func (b *pb) tuple3() *pb     { return b.op(opTuple3) }
-func (b *pb) emptyList() *pb  { return b.op(opEmptyList) }
-func (b *pb) list() *pb       { return b.op(opList) }
-func (b *pb) append_() *pb    { return b.op(opAppend) }
-func (b *pb) appends() *pb    { return b.op(opAppends) }
-func (b *pb) emptyDict() *pb  { return b.op(opEmptyDict) }
-func (b *pb) dict() *pb       { return b.op(opDict) }
-func (b *pb) setItem() *pb    { return b.op(opSetItem) }
-func (b *pb) setItems() *pb   { return b.op(opSetItems) }
-func (b *pb) emptySet() *pb   { return b.op(opEmptySet) }
-func (b *pb) addItems() *pb   { return b.op(opAddItems) }
-func (b *pb) frozenSet() *pb  { return b.op(opFrozenSet) }
+func (b *pb) emptyTuple() *pb { return b.op(pickleop.EmptyTuple) }
+func (b *pb) tuple() *pb      { return b.op(pickleop.Tuple) }
+func (b *pb) tuple1() *pb     { return b.op(pickleop.Tuple1) }
+func (b *pb) tuple2() *pb     { return b.op(pickleop.Tuple2) }
+func (b *pb) tuple3() *pb     { return b.op(pickleop.Tuple3) }
+func (b *pb) emptyList() *pb  { return b.op(pickleop.EmptyList) }
+func (b *pb) list() *pb       { return b.op(pickleop.List) }
+func (b *pb) append_() *pb    { return b.op(pickleop.Append) }
+func (b *pb) appends() *pb    { return b.op(pickleop.Appends) }
+func (b *pb) emptyDict() *pb  { return b.op(pickleop.EmptyDict) }
+func (b *pb) dict() *pb       { return b.op(pickleop.Dict) }
+func (b *pb) setItem() *pb    { return b.op(pickleop.SetItem) }
+func (b *pb) setItems() *pb   { return b.op(pickleop.SetItems) }
+func (b *pb) emptySet() *pb   { return b.op(pickleop.EmptySet) }
+func (b *pb) addItems() *pb   { return b.op(pickleop.AddItems) }
+func (b *pb) frozenSet() *pb  { return b.op(pickleop.FrozenSet) }
 
 // ---- memo ----
 
-func (b *pb) put(i int) *pb           { return b.opLine(opPut, strconv.Itoa(i)) }
-func (b *pb) binPut(i uint8) *pb      { return b.op(opBinPut, i) }
-func (b *pb) longBinPut(i uint32) *pb { return b.opU32(opLongBinPut, i) }
-func (b *pb) memoize() *pb            { return b.op(opMemoize) }
-func (b *pb) get(i int) *pb           { return b.opLine(opGet, strconv.Itoa(i)) }
-func (b *pb) binGet(i uint8) *pb      { return b.op(opBinGet, i) }
-func (b *pb) longBinGet(i uint32) *pb { return b.opU32(opLongBinGet, i) }
+func (b *pb) put(i int) *pb           { return b.opLine(pickleop.Put, strconv.Itoa(i)) }
+func (b *pb) binPut(i uint8) *pb      { return b.op(pickleop.BinPut, i) }
+func (b *pb) longBinPut(i uint32) *pb { return b.opU32(pickleop.LongBinPut, i) }
+func (b *pb) memoize() *pb            { return b.op(pickleop.Memoize) }
+func (b *pb) get(i int) *pb           { return b.opLine(pickleop.Get, strconv.Itoa(i)) }
+func (b *pb) binGet(i uint8) *pb      { return b.op(pickleop.BinGet, i) }
+func (b *pb) longBinGet(i uint32) *pb { return b.opU32(pickleop.LongBinGet, i) }
 
 // ---- globals, calls and objects ----
 
-func (b *pb) global(mod, name string) *pb { return b.opLine(opGlobal, mod).rawString(name + "\n") }
-func (b *pb) inst(mod, name string) *pb   { return b.opLine(opInst, mod).rawString(name + "\n") }
-func (b *pb) obj() *pb                    { return b.op(opObj) }
-func (b *pb) stackGlobal() *pb            { return b.op(opStackGlobal) }
-func (b *pb) newObj() *pb                 { return b.op(opNewObj) }
-func (b *pb) newObjEx() *pb               { return b.op(opNewObjEx) }
-func (b *pb) reduce() *pb                 { return b.op(opReduce) }
-func (b *pb) build() *pb                  { return b.op(opBuild) }
-func (b *pb) persID(pid string) *pb       { return b.opLine(opPersID, pid) }
-func (b *pb) binPersID() *pb              { return b.op(opBinPersID) }
-func (b *pb) ext1(code uint8) *pb         { return b.op(opExt1, code) }
-func (b *pb) ext2(code uint16) *pb        { return b.op(opExt2, byte(code), byte(code>>8)) }
-func (b *pb) ext4(code uint32) *pb        { return b.opU32(opExt4, code) }
+func (b *pb) global(mod, name string) *pb {
+	return b.opLine(pickleop.Global, mod).rawString(name + "\n")
+}
+func (b *pb) inst(mod, name string) *pb { return b.opLine(pickleop.Inst, mod).rawString(name + "\n") }
+func (b *pb) obj() *pb                  { return b.op(pickleop.Obj) }
+func (b *pb) stackGlobal() *pb          { return b.op(pickleop.StackGlobal) }
+func (b *pb) newObj() *pb               { return b.op(pickleop.NewObj) }
+func (b *pb) newObjEx() *pb             { return b.op(pickleop.NewObjEx) }
+func (b *pb) reduce() *pb               { return b.op(pickleop.Reduce) }
+func (b *pb) build() *pb                { return b.op(pickleop.Build) }
+func (b *pb) persID(pid string) *pb     { return b.opLine(pickleop.PersID, pid) }
+func (b *pb) binPersID() *pb            { return b.op(pickleop.BinPersID) }
+func (b *pb) ext1(code uint8) *pb       { return b.op(pickleop.Ext1, code) }
+func (b *pb) ext2(code uint16) *pb      { return b.op(pickleop.Ext2, byte(code), byte(code>>8)) }
+func (b *pb) ext4(code uint32) *pb      { return b.opU32(pickleop.Ext4, code) }
 
 // stackGlobalOf pushes mod and name as SHORT_BINUNICODE, then STACK_GLOBAL.
 func (b *pb) stackGlobalOf(mod, name string) *pb { return b.str(mod).str(name).stackGlobal() }

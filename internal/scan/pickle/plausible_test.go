@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/mlguard/mlguard/internal/scan/pickle/pickleop"
 )
 
 func TestPlausible(t *testing.T) {
@@ -43,7 +45,7 @@ func TestPlausible(t *testing.T) {
 			// Heads cut anywhere after the first opcodes: after PROTO, or after
 			// four opcodes without it.
 			from := 3
-			if b[0] != opProto {
+			if b[0] != pickleop.Proto {
 				for from = 1; from < len(b) && !Plausible(b[:from], false); from++ {
 				}
 				if from > 40 {

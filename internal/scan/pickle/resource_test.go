@@ -14,6 +14,7 @@ import (
 	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/scan/pickle/pickleop"
 )
 
 // measure runs f and reports the bytes it allocated and how long it took.
@@ -74,7 +75,7 @@ func TestBillionLaughs(t *testing.T) {
 
 func TestDeepMarks(t *testing.T) {
 	t.Parallel()
-	b := p().raw(bytes.Repeat([]byte{opMark}, maxMarks+10)...).none().stop().bytes()
+	b := p().raw(bytes.Repeat([]byte{pickleop.Mark}, maxMarks+10)...).none().stop().bytes()
 	res := scanBytes(b)
 	if diff := cmpGot([]got{bombed(maxMarks)}, res); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
@@ -84,7 +85,7 @@ func TestDeepMarks(t *testing.T) {
 	}
 	// Deep but balanced nesting is ordinary.
 	const depth = 20000
-	b = p().proto(2).raw(bytes.Repeat([]byte{opMark}, depth)...).raw(bytes.Repeat([]byte{opTuple}, depth)...).stop().bytes()
+	b = p().proto(2).raw(bytes.Repeat([]byte{pickleop.Mark}, depth)...).raw(bytes.Repeat([]byte{pickleop.Tuple}, depth)...).stop().bytes()
 	if res := scanBytes(b); len(res.Findings) != 0 {
 		t.Errorf("balanced nesting: %v", summarize(res.Findings))
 	}
@@ -118,11 +119,11 @@ func TestHugeDeclaredLength(t *testing.T) {
 	}
 	// Declared lengths of every sized opcode.
 	for _, s := range [][]byte{
-		p().proto(4).opU64(opBinUnicode8, 1<<62).bytes(),
-		p().proto(5).opU64(opByteArray8, 1<<62).bytes(),
-		p().proto(3).opU32(opBinBytes, 0xffffffff).bytes(),
-		p().opU32(opBinUnicode, 0xffffffff).bytes(),
-		p().proto(2).opU32(opLong4, 0x7fffffff).bytes(),
+		p().proto(4).opU64(pickleop.BinUnicode8, 1<<62).bytes(),
+		p().proto(5).opU64(pickleop.ByteArray8, 1<<62).bytes(),
+		p().proto(3).opU32(pickleop.BinBytes, 0xffffffff).bytes(),
+		p().opU32(pickleop.BinUnicode, 0xffffffff).bytes(),
+		p().proto(2).opU32(pickleop.Long4, 0x7fffffff).bytes(),
 	} {
 		var res *Result
 		alloc, _ := measure(func() { res = scanBytes(s) })
@@ -210,7 +211,7 @@ func TestCanceled(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	b := p().raw(bytes.Repeat([]byte{opNone, opPop}, 100_000)...).none().stop().bytes()
+	b := p().raw(bytes.Repeat([]byte{pickleop.None, pickleop.Pop}, 100_000)...).none().stop().bytes()
 	res := Scan(ctx, bytes.NewReader(b), Options{})
 	if !errors.Is(res.Err, context.Canceled) || !hasRule(res.Findings, finding.ScanIncomplete) {
 		t.Errorf("Err %v, findings %v", res.Err, summarize(res.Findings))

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/scan/pickle/pickleop"
 )
 
 // Options tune a scan.
@@ -217,9 +218,9 @@ func PlausibleSized(head []byte, complete bool, size int64) bool {
 	if size >= 0 && len(head) > 0 {
 		var n int // bytes of the length field
 		switch head[0] {
-		case opBinString, opBinBytes, opBinUnicode:
+		case pickleop.BinString, pickleop.BinBytes, pickleop.BinUnicode:
 			n = 4
-		case opBinUnicode8, opBinBytes8, opByteArray8:
+		case pickleop.BinUnicode8, pickleop.BinBytes8, pickleop.ByteArray8:
 			n = 8
 		}
 		if n > 0 && len(head) >= 1+n {
@@ -245,11 +246,11 @@ func Plausible(head []byte, complete bool) bool {
 	}
 	minOps := 4
 	switch {
-	case head[0] == opProto && len(head) > 1 && head[1] <= HighestProtocol:
+	case head[0] == pickleop.Proto && len(head) > 1 && head[1] <= HighestProtocol:
 		minOps = 1
-	case head[0] == opString && len(head) > 1 && (head[1] == '\'' || head[1] == '"'),
-		head[0] == opBinString, head[0] == opBinBytes, head[0] == opBinUnicode, head[0] == opBinUnicode8,
-		head[0] == opBinBytes8, head[0] == opByteArray8:
+	case head[0] == pickleop.String && len(head) > 1 && (head[1] == '\'' || head[1] == '"'),
+		head[0] == pickleop.BinString, head[0] == pickleop.BinBytes, head[0] == pickleop.BinUnicode, head[0] == pickleop.BinUnicode8,
+		head[0] == pickleop.BinBytes8, head[0] == pickleop.ByteArray8:
 		// A first string longer than the head: a pickle.load would read it whole.
 		minOps = 0
 	}

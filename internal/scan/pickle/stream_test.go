@@ -10,6 +10,7 @@ import (
 	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/scan/pickle/pickleop"
 )
 
 // storageRecord is one record of torch's legacy 'storages' tar member:
@@ -164,7 +165,7 @@ func TestStreamErrors(t *testing.T) {
 	})
 	t.Run("resource bound", func(t *testing.T) {
 		t.Parallel()
-		b := p().raw(bytes.Repeat([]byte{opMark}, maxMarks+1)...).bytes()
+		b := p().raw(bytes.Repeat([]byte{pickleop.Mark}, maxMarks+1)...).bytes()
 		s := NewStream(context.Background(), bytes.NewReader(b), Options{})
 		if _, err := s.Next(); err == nil {
 			t.Fatal("no error")

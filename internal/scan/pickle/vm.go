@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/scan/pickle/pickleop"
 )
 
 // Bounds. A real pickle stays far below each; going past one is a finding.
@@ -831,7 +832,7 @@ func (m *vm) step() (done bool, err error) {
 	// The commonest opcodes of real pickles are handled here, in a function
 	// with a small frame; the rest (and every error path) in exec.
 	switch op {
-	case opBinGet:
+	case pickleop.BinGet:
 		if rd.r < rd.w {
 			idx := int(rd.buf[rd.r])
 			if idx < m.memo.len() {
@@ -842,33 +843,33 @@ func (m *vm) step() (done bool, err error) {
 				}
 			}
 		}
-	case opMemoize:
+	case pickleop.Memoize:
 		if len(m.stack) > m.base() {
 			return false, m.memoPut(m.memoLen, m.stack[len(m.stack)-1])
 		}
-	case opEmptyDict:
+	case pickleop.EmptyDict:
 		return false, m.push(m.newContainer(kDict))
-	case opEmptyList:
+	case pickleop.EmptyList:
 		return false, m.push(m.newContainer(kList))
-	case opBinFloat:
+	case pickleop.BinFloat:
 		if rd.w-rd.r >= 8 {
 			rd.r += 8
 			rd.off += 8
 			return false, m.push(value{k: kFloat})
 		}
-	case opMark:
+	case pickleop.Mark:
 		if len(m.marks) < maxMarks {
 			m.marks = append(m.marks, len(m.stack))
 			return false, nil
 		}
-	case opBinInt:
+	case pickleop.BinInt:
 		if rd.w-rd.r >= 4 {
 			b := rd.buf[rd.r : rd.r+4]
 			rd.r += 4
 			rd.off += 4
 			return false, m.push(value{k: kInt, n: int64(int32(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24))})
 		}
-	case opShortBinUnicode:
+	case pickleop.ShortBinUnicode:
 		if rd.w-rd.r >= 1 && rd.w-rd.r > int(rd.buf[rd.r]) && len(m.arena) < maxArena {
 			n := int(rd.buf[rd.r])
 			b := rd.buf[rd.r+1 : rd.r+1+n]
@@ -878,19 +879,19 @@ func (m *vm) step() (done bool, err error) {
 				return false, m.push(m.arenaGet(off))
 			}
 		}
-	case opAppends, opSetItems:
+	case pickleop.Appends, pickleop.SetItems:
 		if len(m.marks) > 0 {
 			b := m.marks[len(m.marks)-1]
-			if items := m.stack[b:]; op == opAppends || len(items)%2 == 0 {
+			if items := m.stack[b:]; op == pickleop.Appends || len(items)%2 == 0 {
 				m.marks = m.marks[:len(m.marks)-1]
 				m.truncate(b)
-				if op == opAppends {
+				if op == pickleop.Appends {
 					return false, m.extend(items, "extend")
 				}
 				return false, m.extend(items, "update")
 			}
 		}
-	case opBinInt1:
+	case pickleop.BinInt1:
 		if rd.r < rd.w {
 			x := rd.buf[rd.r]
 			rd.r++
@@ -904,36 +905,36 @@ func (m *vm) step() (done bool, err error) {
 // exec applies one opcode, already read, to the VM.
 func (m *vm) exec(op byte) (done bool, err error) {
 	switch op {
-	case opMark:
+	case pickleop.Mark:
 		if len(m.marks) >= maxMarks {
 			m.bomb("too many nested MARKs", "")
 			return false, errBomb
 		}
 		m.marks = append(m.marks, len(m.stack))
-	case opStop:
+	case pickleop.Stop:
 		v, err := m.pop()
 		if err != nil {
 			return false, err
 		}
 		m.last = v
 		return true, nil
-	case opPop:
+	case pickleop.Pop:
 		if len(m.stack) > m.base() {
 			m.truncate(len(m.stack) - 1)
 		} else if _, err := m.popMark(); err != nil {
 			return false, err
 		}
-	case opPopMark:
+	case pickleop.PopMark:
 		if _, err := m.popMark(); err != nil {
 			return false, err
 		}
-	case opDup:
+	case pickleop.Dup:
 		t, err := m.top()
 		if err != nil {
 			return false, err
 		}
 		return false, m.push(*t)
-	case opFloat:
+	case pickleop.Float:
 		s, _, err := m.line()
 		if err != nil {
 			return false, err
@@ -942,7 +943,7 @@ func (m *vm) exec(op byte) (done bool, err error) {
 			return false, m.fail("could not convert string to float: %q", clip(s, 40))
 		}
 		return false, m.push(value{k: kFloat})
-	case opInt:
+	case pickleop.Int:
 		s, _, err := m.line()
 		if err != nil {
 			return false, err
@@ -954,40 +955,40 @@ func (m *vm) exec(op byte) (done bool, err error) {
 			return false, m.push(value{k: kBool, n: 1})
 		}
 		return false, m.pushIntText(s)
-	case opLong:
+	case pickleop.Long:
 		s, _, err := m.line()
 		if err != nil {
 			return false, err
 		}
 		return false, m.pushIntText(strings.TrimSuffix(s, "L"))
-	case opBinInt:
+	case pickleop.BinInt:
 		x, err := m.uint(4)
 		if err != nil {
 			return false, err
 		}
 		return false, m.push(value{k: kInt, n: int64(int32(uint32(x)))})
-	case opBinInt1:
+	case pickleop.BinInt1:
 		x, err := m.uint(1)
 		if err != nil {
 			return false, err
 		}
 		return false, m.push(value{k: kInt, n: int64(x)})
-	case opBinInt2:
+	case pickleop.BinInt2:
 		x, err := m.uint(2)
 		if err != nil {
 			return false, err
 		}
 		return false, m.push(value{k: kInt, n: int64(x)})
-	case opLong1, opLong4:
+	case pickleop.Long1, pickleop.Long4:
 		w := 1
-		if op == opLong4 {
+		if op == pickleop.Long4 {
 			w = 4
 		}
 		n, err := m.uint(w)
 		if err != nil {
 			return false, err
 		}
-		if op == opLong4 && int32(uint32(n)) < 0 {
+		if op == pickleop.Long4 && int32(uint32(n)) < 0 {
 			return false, m.fail("LONG pickle has negative byte count")
 		}
 		v, err := m.payload(n, kBytes)
@@ -1002,18 +1003,18 @@ func (m *vm) exec(op byte) (done bool, err error) {
 			return false, m.push(value{k: kInt, n: int64(x)})
 		}
 		return false, m.push(value{k: kAny})
-	case opNone:
+	case pickleop.None:
 		return false, m.push(value{k: kNone})
-	case opNewTrue:
+	case pickleop.NewTrue:
 		return false, m.push(value{k: kBool, n: 1})
-	case opNewFalse:
+	case pickleop.NewFalse:
 		return false, m.push(value{k: kBool})
-	case opBinFloat:
+	case pickleop.BinFloat:
 		if _, err := m.uint(8); err != nil {
 			return false, err
 		}
 		return false, m.push(value{k: kFloat})
-	case opString:
+	case pickleop.String:
 		s, trunc, err := m.line()
 		if err != nil {
 			return false, err
@@ -1023,16 +1024,16 @@ func (m *vm) exec(op byte) (done bool, err error) {
 			return false, m.fail("the STRING opcode argument must be quoted")
 		}
 		return false, m.push(value{k: kStr, s: v, n: int64(len(v)), trunc: trunc})
-	case opBinString, opBinBytes:
+	case pickleop.BinString, pickleop.BinBytes:
 		n, err := m.uint(4)
 		if err != nil {
 			return false, err
 		}
-		if op == opBinString && int32(uint32(n)) < 0 {
+		if op == pickleop.BinString && int32(uint32(n)) < 0 {
 			return false, m.fail("BINSTRING pickle has negative byte count")
 		}
 		k := kStr
-		if op == opBinBytes {
+		if op == pickleop.BinBytes {
 			k = kBytes
 		}
 		v, err := m.payload(n, k)
@@ -1040,13 +1041,13 @@ func (m *vm) exec(op byte) (done bool, err error) {
 			return false, err
 		}
 		return false, m.push(v)
-	case opShortBinString, opShortBinBytes, opShortBinUnicode:
+	case pickleop.ShortBinString, pickleop.ShortBinBytes, pickleop.ShortBinUnicode:
 		n, err := m.uint(1)
 		if err != nil {
 			return false, err
 		}
 		k := kStr
-		if op == opShortBinBytes {
+		if op == pickleop.ShortBinBytes {
 			k = kBytes
 		}
 		v, err := m.payload(n, k)
@@ -1054,16 +1055,16 @@ func (m *vm) exec(op byte) (done bool, err error) {
 			return false, err
 		}
 		return false, m.push(v)
-	case opUnicode:
+	case pickleop.Unicode:
 		s, trunc, err := m.line()
 		if err != nil {
 			return false, err
 		}
 		v := rawUnicodeEscape(s)
 		return false, m.push(value{k: kStr, s: v, n: int64(len(v)), trunc: trunc})
-	case opBinUnicode, opBinUnicode8, opBinBytes8, opByteArray8:
+	case pickleop.BinUnicode, pickleop.BinUnicode8, pickleop.BinBytes8, pickleop.ByteArray8:
 		w := 8
-		if op == opBinUnicode {
+		if op == pickleop.BinUnicode {
 			w = 4
 		}
 		n, err := m.uint(w)
@@ -1071,7 +1072,7 @@ func (m *vm) exec(op byte) (done bool, err error) {
 			return false, err
 		}
 		k := kBytes
-		if op == opBinUnicode || op == opBinUnicode8 {
+		if op == pickleop.BinUnicode || op == pickleop.BinUnicode8 {
 			k = kStr
 		}
 		v, err := m.payload(n, k)
@@ -1079,10 +1080,10 @@ func (m *vm) exec(op byte) (done bool, err error) {
 			return false, err
 		}
 		return false, m.push(v)
-	case opEmptyTuple:
+	case pickleop.EmptyTuple:
 		return false, m.push(value{k: kTuple})
-	case opTuple1, opTuple2, opTuple3:
-		n := int(op - opTuple1 + 1)
+	case pickleop.Tuple1, pickleop.Tuple2, pickleop.Tuple3:
+		n := int(op - pickleop.Tuple1 + 1)
 		if len(m.stack)-m.base() < n {
 			return false, m.fail("stack underflow")
 		}
@@ -1091,21 +1092,21 @@ func (m *vm) exec(op byte) (done bool, err error) {
 		m.addItems(&t, items)
 		m.truncate(len(m.stack) - n)
 		return false, m.push(t)
-	case opTuple, opList, opFrozenSet, opDict:
+	case pickleop.Tuple, pickleop.List, pickleop.FrozenSet, pickleop.Dict:
 		items, err := m.popMark()
 		if err != nil {
 			return false, err
 		}
 		k := kTuple
 		switch op {
-		case opList:
+		case pickleop.List:
 			k = kList
-		case opFrozenSet:
+		case pickleop.FrozenSet:
 			k = kFrozenSet
-		case opDict:
+		case pickleop.Dict:
 			k = kDict
 		}
-		if op == opDict && len(items)%2 != 0 {
+		if op == pickleop.Dict && len(items)%2 != 0 {
 			return false, m.fail("odd number of items for DICT")
 		}
 		c := m.newContainer(k)
@@ -1114,36 +1115,36 @@ func (m *vm) exec(op byte) (done bool, err error) {
 			c.setCount(c.count() / 2)
 		}
 		return false, m.push(c)
-	case opEmptyList:
+	case pickleop.EmptyList:
 		return false, m.push(m.newContainer(kList))
-	case opEmptyDict:
+	case pickleop.EmptyDict:
 		return false, m.push(m.newContainer(kDict))
-	case opEmptySet:
+	case pickleop.EmptySet:
 		return false, m.push(m.newContainer(kSet))
-	case opAppend:
+	case pickleop.Append:
 		v, err := m.pop()
 		if err != nil {
 			return false, err
 		}
 		return false, m.extend([]value{v}, "append")
-	case opAppends, opAddItems, opSetItems:
+	case pickleop.Appends, pickleop.AddItems, pickleop.SetItems:
 		items, err := m.popMark()
 		if err != nil {
 			return false, err
 		}
-		if op == opSetItems && len(items)%2 != 0 {
+		if op == pickleop.SetItems && len(items)%2 != 0 {
 			return false, m.fail("odd number of items for SETITEMS")
 		}
 		how := "extend"
 		switch op {
-		case opAddItems:
+		case pickleop.AddItems:
 			how = "add"
-		case opSetItems:
+		case pickleop.SetItems:
 			how = "update"
 		}
 		// items is a view into the stack: extend copies what it keeps before any push.
 		return false, m.extend(items, how)
-	case opSetItem:
+	case pickleop.SetItem:
 		v, err := m.pop()
 		if err != nil {
 			return false, err
@@ -1153,8 +1154,8 @@ func (m *vm) exec(op byte) (done bool, err error) {
 			return false, err
 		}
 		return false, m.extend([]value{k, v}, "__setitem__")
-	case opGet, opBinGet, opLongBinGet:
-		idx, err := m.memoIndex(op, opGet, opBinGet)
+	case pickleop.Get, pickleop.BinGet, pickleop.LongBinGet:
+		idx, err := m.memoIndex(op, pickleop.Get, pickleop.BinGet)
 		if err != nil {
 			return false, err
 		}
@@ -1168,8 +1169,8 @@ func (m *vm) exec(op byte) (done bool, err error) {
 			return false, err
 		}
 		return false, m.push(v)
-	case opPut, opBinPut, opLongBinPut:
-		idx, err := m.memoIndex(op, opPut, opBinPut)
+	case pickleop.Put, pickleop.BinPut, pickleop.LongBinPut:
+		idx, err := m.memoIndex(op, pickleop.Put, pickleop.BinPut)
 		if err != nil {
 			return false, err
 		}
@@ -1178,13 +1179,13 @@ func (m *vm) exec(op byte) (done bool, err error) {
 			return false, err
 		}
 		return false, m.memoPut(idx, *t)
-	case opMemoize:
+	case pickleop.Memoize:
 		t, err := m.top()
 		if err != nil {
 			return false, err
 		}
 		return false, m.memoPut(m.memoLen, *t)
-	case opGlobal, opInst:
+	case pickleop.Global, pickleop.Inst:
 		mod, _, err := m.line()
 		if err != nil {
 			return false, err
@@ -1200,7 +1201,7 @@ func (m *vm) exec(op byte) (done bool, err error) {
 		if m.bombed && len(m.globals) > maxGlobals {
 			return false, errBomb
 		}
-		if op == opGlobal {
+		if op == pickleop.Global {
 			return false, m.push(g)
 		}
 		items, err := m.popMark()
@@ -1210,7 +1211,7 @@ func (m *vm) exec(op byte) (done bool, err error) {
 		args := m.newContainer(kTuple)
 		m.addItems(&args, items)
 		return false, m.push(m.call(g, args, false))
-	case opStackGlobal:
+	case pickleop.StackGlobal:
 		name, err := m.pop()
 		if err != nil {
 			return false, err
@@ -1230,8 +1231,8 @@ func (m *vm) exec(op byte) (done bool, err error) {
 			return false, errBomb
 		}
 		return false, m.push(g)
-	case opExt1, opExt2, opExt4:
-		w := 1 << (op - opExt1) // EXT1, EXT2, EXT4
+	case pickleop.Ext1, pickleop.Ext2, pickleop.Ext4:
+		w := 1 << (op - pickleop.Ext1) // EXT1, EXT2, EXT4
 		code, err := m.uint(w)
 		if err != nil {
 			return false, err
@@ -1248,13 +1249,13 @@ func (m *vm) exec(op byte) (done bool, err error) {
 			m.order = append(m.order, g)
 		}
 		return false, m.push(value{k: kGlobal, o: &obj{g: g, off: m.opOff}})
-	case opReduce:
+	case pickleop.Reduce:
 		fn, args, err := m.pop2()
 		if err != nil {
 			return false, err
 		}
 		return false, m.push(m.call(fn, args, false))
-	case opObj:
+	case pickleop.Obj:
 		items, err := m.popMark()
 		if err != nil {
 			return false, err
@@ -1266,13 +1267,13 @@ func (m *vm) exec(op byte) (done bool, err error) {
 		args := m.newContainer(kTuple)
 		m.addItems(&args, items[1:])
 		return false, m.push(m.call(fn, args, false))
-	case opNewObj:
+	case pickleop.NewObj:
 		cls, args, err := m.pop2()
 		if err != nil {
 			return false, err
 		}
 		return false, m.push(m.call(cls, args, true))
-	case opNewObjEx:
+	case pickleop.NewObjEx:
 		kwargs, err := m.pop()
 		if err != nil {
 			return false, err
@@ -1294,7 +1295,7 @@ func (m *vm) exec(op byte) (done bool, err error) {
 			args = all
 		}
 		return false, m.push(m.call(cls, args, true))
-	case opBuild:
+	case pickleop.Build:
 		state, err := m.pop()
 		if err != nil {
 			return false, err
@@ -1304,20 +1305,20 @@ func (m *vm) exec(op byte) (done bool, err error) {
 			return false, err
 		}
 		return false, m.build(t, state)
-	case opPersID:
+	case pickleop.PersID:
 		s, _, err := m.line()
 		if err != nil {
 			return false, err
 		}
 		pid := value{k: kStr, s: s, n: int64(len(s))}
 		return false, m.push(value{k: kPersistent, o: &obj{args: &pid, off: m.opOff}})
-	case opBinPersID:
+	case pickleop.BinPersID:
 		pid, err := m.pop()
 		if err != nil {
 			return false, err
 		}
 		return false, m.push(value{k: kPersistent, o: &obj{args: &pid, off: m.opOff}})
-	case opProto:
+	case pickleop.Proto:
 		p, err := m.uint(1)
 		if err != nil {
 			return false, err
@@ -1326,13 +1327,13 @@ func (m *vm) exec(op byte) (done bool, err error) {
 			return false, m.fail("unsupported pickle protocol: %d", p)
 		}
 		m.proto = int(p)
-	case opFrame:
+	case pickleop.Frame:
 		if _, err := m.uint(8); err != nil {
 			return false, err
 		}
-	case opNextBuffer:
+	case pickleop.NextBuffer:
 		return false, m.push(value{k: kBuffer})
-	case opReadOnlyBuffer:
+	case pickleop.ReadOnlyBuffer:
 		if _, err := m.top(); err != nil {
 			return false, err
 		}

@@ -9,6 +9,8 @@ import (
 	"io"
 	"slices"
 	"strconv"
+
+	"github.com/mlguard/mlguard/internal/scan/pickle/pickleop"
 )
 
 // The pre-screen reads one pickle opcode by opcode before gopickle sees it,
@@ -446,37 +448,37 @@ func (s *screen) looked(sl slot) int64 {
 
 // step screens one opcode; stop is true after STOP.
 func (s *screen) step(op byte) (stop bool, err error) {
-	if op != opFrame {
+	if op != pickleop.Frame {
 		s.out = append(s.out, op)
 	}
 	switch op {
-	case opMark:
+	case pickleop.Mark:
 		s.marks = append(s.marks, len(s.stack))
 		s.charge(costMark)
-	case opStop:
+	case pickleop.Stop:
 		if _, err := s.pop(); err != nil {
 			return false, err
 		}
 		return true, nil
-	case opPop:
+	case pickleop.Pop:
 		if len(s.stack) > s.bottom() {
 			_, err = s.pop()
 		} else {
 			_, err = s.popMark()
 		}
-	case opPopMark:
+	case pickleop.PopMark:
 		_, err = s.popMark()
-	case opDup:
+	case pickleop.Dup:
 		var sl slot
 		if sl, err = s.top(); err == nil {
 			s.push(sl)
 		}
-	case opFloat, opInt:
+	case pickleop.Float, pickleop.Int:
 		if _, err = s.lineArg(maxLine); err == nil {
 			s.charge(costNum)
 			s.push(slot{})
 		}
-	case opLong:
+	case pickleop.Long:
 		var line []byte
 		if line, err = s.lineArg(maxLongDigits + 2); err == nil {
 			n := int64(len(line))
@@ -487,58 +489,58 @@ func (s *screen) step(op byte) (stop bool, err error) {
 				s.push(slot{})
 			}
 		}
-	case opBinInt:
+	case pickleop.BinInt:
 		err = s.pushFixed(4)
-	case opBinInt1:
+	case pickleop.BinInt1:
 		err = s.pushFixed(1)
-	case opBinInt2:
+	case pickleop.BinInt2:
 		err = s.pushFixed(2)
-	case opBinFloat:
+	case pickleop.BinFloat:
 		err = s.pushFixed(8)
-	case opNone, opNewTrue, opNewFalse:
+	case pickleop.None, pickleop.NewTrue, pickleop.NewFalse:
 		s.push(slot{})
-	case opPersID:
+	case pickleop.PersID:
 		if _, err = s.lineArg(maxLine); err == nil {
 			s.charge(costCall)
 			s.push(slot{})
 		}
-	case opBinPersID:
+	case pickleop.BinPersID:
 		if _, err = s.pop(); err == nil {
 			s.charge(costCall)
 			s.push(slot{})
 		}
-	case opReduce, opNewObj:
+	case pickleop.Reduce, pickleop.NewObj:
 		// The stand-ins look at a few arguments; gopickle passes the
 		// tuple without copying it.
 		err = s.call(2, func(p []slot) int64 { return s.looked(p[1]) })
-	case opNewObjEx:
+	case pickleop.NewObjEx:
 		// gopickle copies the argument tuple to append the keywords.
 		err = s.call(3, func(p []slot) int64 { return costArg * s.entries(p[1]) })
-	case opString, opUnicode:
+	case pickleop.String, pickleop.Unicode:
 		var line []byte
 		if line, err = s.lineArg(maxLine); err == nil {
 			s.push(slot{kind: kString, n: int64(len(line))})
 		}
-	case opBinString:
+	case pickleop.BinString:
 		err = s.counted(4, true, kString)
-	case opShortBinString, opShortBinUnicode:
+	case pickleop.ShortBinString, pickleop.ShortBinUnicode:
 		err = s.counted(1, false, kString)
-	case opBinUnicode:
+	case pickleop.BinUnicode:
 		err = s.counted(4, false, kString)
-	case opBinUnicode8:
+	case pickleop.BinUnicode8:
 		err = s.counted(8, false, kString)
-	case opShortBinBytes:
+	case pickleop.ShortBinBytes:
 		err = s.counted(1, false, kBytes)
-	case opBinBytes:
+	case pickleop.BinBytes:
 		err = s.counted(4, false, kBytes)
-	case opBinBytes8, opByteArray8:
+	case pickleop.BinBytes8, pickleop.ByteArray8:
 		err = s.counted(8, false, kBytes)
-	case opLong1:
+	case pickleop.Long1:
 		var n int64
 		if n, err = s.readLen(1, false); err == nil {
 			err = s.long(n)
 		}
-	case opLong4:
+	case pickleop.Long4:
 		var n int64
 		if n, err = s.readLen(4, true); err == nil {
 			if n < 0 {
@@ -546,7 +548,7 @@ func (s *screen) step(op byte) (stop bool, err error) {
 			}
 			err = s.long(n)
 		}
-	case opAppend:
+	case pickleop.Append:
 		var list slot
 		if _, err = s.pop(); err == nil {
 			if list, err = s.pop(); err == nil {
@@ -555,12 +557,12 @@ func (s *screen) step(op byte) (stop bool, err error) {
 				s.push(list)
 			}
 		}
-	case opAppends:
+	case pickleop.Appends:
 		err = s.fill(func(items []slot, target slot) (int64, error) {
 			s.grow(target, int64(len(items)), 0)
 			return costAppend * int64(len(items)), nil
 		})
-	case opSetItem:
+	case pickleop.SetItem:
 		var key, dict slot
 		if _, err = s.pop(); err != nil {
 			break
@@ -572,7 +574,7 @@ func (s *screen) step(op byte) (stop bool, err error) {
 			s.grow(dict, 1, strLen(key))
 			s.charge(costEntry + 2*strLen(key))
 		}
-	case opSetItems:
+	case pickleop.SetItems:
 		err = s.fill(func(items []slot, target slot) (int64, error) {
 			if len(items)%2 != 0 {
 				return 0, errors.New("an odd number of items")
@@ -584,7 +586,7 @@ func (s *screen) step(op byte) (stop bool, err error) {
 			s.grow(target, int64(len(items)/2), keys)
 			return costEntry*int64(len(items)/2) + 2*keys, nil
 		})
-	case opAddItems:
+	case pickleop.AddItems:
 		err = s.fill(func(items []slot, target slot) (int64, error) {
 			var keys int64
 			for _, it := range items {
@@ -593,7 +595,7 @@ func (s *screen) step(op byte) (stop bool, err error) {
 			s.grow(target, int64(len(items)), keys)
 			return costEntry*int64(len(items)) + 2*keys, nil
 		})
-	case opBuild:
+	case pickleop.Build:
 		var state slot
 		if state, err = s.pop(); err != nil {
 			break
@@ -602,7 +604,7 @@ func (s *screen) step(op byte) (stop bool, err error) {
 			// gopickle copies a dict state into an OrderedDict entry by entry.
 			s.charge(costCall + s.size(state))
 		}
-	case opGlobal:
+	case pickleop.Global:
 		var mod, name []byte
 		if mod, err = s.lineArg(maxLine); err != nil {
 			break
@@ -612,7 +614,7 @@ func (s *screen) step(op byte) (stop bool, err error) {
 		}
 		s.charge(costCall + 2*int64(len(mod)+len(name)))
 		s.push(slot{})
-	case opStackGlobal:
+	case pickleop.StackGlobal:
 		var name, mod slot
 		if name, err = s.pop(); err != nil {
 			break
@@ -622,7 +624,7 @@ func (s *screen) step(op byte) (stop bool, err error) {
 		}
 		s.charge(costCall + 2*(strLen(name)+strLen(mod)))
 		s.push(slot{})
-	case opInst:
+	case pickleop.Inst:
 		for range 2 {
 			if _, err = s.lineArg(maxLine); err != nil {
 				return false, err
@@ -633,7 +635,7 @@ func (s *screen) step(op byte) (stop bool, err error) {
 			s.charge(costCall + costArg*min(int64(len(items)), maxArgsLooked))
 			s.push(s.newContainer(0))
 		}
-	case opObj:
+	case pickleop.Obj:
 		var items []slot
 		if items, err = s.popMark(); err == nil {
 			if len(items) == 0 {
@@ -642,7 +644,7 @@ func (s *screen) step(op byte) (stop bool, err error) {
 			s.charge(costCall + costArg*min(int64(len(items)), maxArgsLooked))
 			s.push(s.newContainer(0))
 		}
-	case opDict:
+	case pickleop.Dict:
 		var items []slot
 		if items, err = s.popMark(); err == nil {
 			if len(items)%2 != 0 {
@@ -652,15 +654,15 @@ func (s *screen) step(op byte) (stop bool, err error) {
 			s.charge(costDict + costEntry*n)
 			s.push(s.newContainer(n))
 		}
-	case opList, opTuple, opFrozenSet:
+	case pickleop.List, pickleop.Tuple, pickleop.FrozenSet:
 		var items []slot
 		if items, err = s.popMark(); err == nil {
 			n := int64(len(items))
 			c := s.newContainer(n)
-			if op == opTuple && n == 2 {
+			if op == pickleop.Tuple && n == 2 {
 				s.pairs[c.n] = [2]slot{items[0], items[1]}
 			}
-			if op == opFrozenSet {
+			if op == pickleop.FrozenSet {
 				var keys int64
 				for _, it := range items {
 					keys += strLen(it)
@@ -671,8 +673,8 @@ func (s *screen) step(op byte) (stop bool, err error) {
 			s.charge(costTuple)
 			s.push(c)
 		}
-	case opTuple1, opTuple2, opTuple3:
-		n := int(op-opTuple1) + 1
+	case pickleop.Tuple1, pickleop.Tuple2, pickleop.Tuple3:
+		n := int(op-pickleop.Tuple1) + 1
 		if len(s.stack)-s.bottom() < n {
 			return false, errStack
 		}
@@ -684,19 +686,19 @@ func (s *screen) step(op byte) (stop bool, err error) {
 		s.stack = s.stack[:len(s.stack)-n]
 		s.charge(costTuple + costArg*int64(n))
 		s.push(c)
-	case opEmptyDict:
+	case pickleop.EmptyDict:
 		s.charge(costDict)
 		s.push(s.newContainer(0))
-	case opEmptyList:
+	case pickleop.EmptyList:
 		s.charge(costList)
 		s.push(s.newContainer(0))
-	case opEmptySet:
+	case pickleop.EmptySet:
 		s.charge(costSet)
 		s.push(s.newContainer(0))
-	case opEmptyTuple:
+	case pickleop.EmptyTuple:
 		s.charge(costTuple)
 		s.push(s.newContainer(0))
-	case opGet:
+	case pickleop.Get:
 		var line []byte
 		var i int
 		if line, err = s.lineArg(maxLine); err == nil {
@@ -704,17 +706,17 @@ func (s *screen) step(op byte) (stop bool, err error) {
 				s.get(i)
 			}
 		}
-	case opBinGet:
+	case pickleop.BinGet:
 		var i int64
 		if i, err = s.readLen(1, false); err == nil {
 			s.get(int(i))
 		}
-	case opLongBinGet:
+	case pickleop.LongBinGet:
 		var i int64
 		if i, err = s.readLen(4, false); err == nil {
 			s.get(int(i))
 		}
-	case opPut:
+	case pickleop.Put:
 		var line []byte
 		var i int
 		if line, err = s.lineArg(maxLine); err == nil {
@@ -722,24 +724,24 @@ func (s *screen) step(op byte) (stop bool, err error) {
 				err = s.put(i)
 			}
 		}
-	case opBinPut:
+	case pickleop.BinPut:
 		var i int64
 		if i, err = s.readLen(1, false); err == nil {
 			err = s.put(int(i))
 		}
-	case opLongBinPut:
+	case pickleop.LongBinPut:
 		var i int64
 		if i, err = s.readLen(4, false); err == nil {
 			err = s.put(int(i))
 		}
-	case opMemoize:
+	case pickleop.Memoize:
 		err = s.put(len(s.memo))
-	case opProto:
+	case pickleop.Proto:
 		var v int64
 		if v, err = s.readLen(1, false); err == nil && v > maxPickleProtocol {
 			return false, fmt.Errorf("unsupported protocol %d", v)
 		}
-	case opFrame:
+	case pickleop.Frame:
 		if s.frameEnd >= 0 {
 			return false, errors.New("a frame begins before the previous one ends")
 		}
@@ -752,11 +754,11 @@ func (s *screen) step(op byte) (stop bool, err error) {
 			return false, fmt.Errorf("a frame of %d bytes passes the %d-byte limit: %w", n, s.src.limit, ErrLimit)
 		}
 		s.frameEnd = s.src.used + int64(n)
-	case opReadOnlyBuffer:
+	case pickleop.ReadOnlyBuffer:
 		// gopickle leaves the stack alone without a MakeReadOnly.
-	case opExt1, opExt2, opExt4:
+	case pickleop.Ext1, pickleop.Ext2, pickleop.Ext4:
 		return false, errors.New("extension codes are not supported")
-	case opNextBuffer:
+	case pickleop.NextBuffer:
 		return false, errors.New("out-of-band buffers are not supported")
 	default:
 		return false, errors.New("not an opcode")
@@ -792,75 +794,3 @@ func (s *screen) fill(add func(items []slot, target slot) (int64, error)) error 
 	s.push(target)
 	return nil
 }
-
-// Opcodes of pickle protocols 0 to 5, named as in Python's pickle.py.
-const (
-	opMark            = '('
-	opStop            = '.'
-	opPop             = '0'
-	opPopMark         = '1'
-	opDup             = '2'
-	opFloat           = 'F'
-	opInt             = 'I'
-	opBinInt          = 'J'
-	opBinInt1         = 'K'
-	opLong            = 'L'
-	opBinInt2         = 'M'
-	opNone            = 'N'
-	opPersID          = 'P'
-	opBinPersID       = 'Q'
-	opReduce          = 'R'
-	opString          = 'S'
-	opBinString       = 'T'
-	opShortBinString  = 'U'
-	opUnicode         = 'V'
-	opBinUnicode      = 'X'
-	opAppend          = 'a'
-	opBuild           = 'b'
-	opGlobal          = 'c'
-	opDict            = 'd'
-	opEmptyDict       = '}'
-	opAppends         = 'e'
-	opGet             = 'g'
-	opBinGet          = 'h'
-	opInst            = 'i'
-	opLongBinGet      = 'j'
-	opList            = 'l'
-	opEmptyList       = ']'
-	opObj             = 'o'
-	opPut             = 'p'
-	opBinPut          = 'q'
-	opLongBinPut      = 'r'
-	opSetItem         = 's'
-	opTuple           = 't'
-	opEmptyTuple      = ')'
-	opSetItems        = 'u'
-	opBinFloat        = 'G'
-	opProto           = 0x80
-	opNewObj          = 0x81
-	opExt1            = 0x82
-	opExt2            = 0x83
-	opExt4            = 0x84
-	opTuple1          = 0x85
-	opTuple2          = 0x86
-	opTuple3          = 0x87
-	opNewTrue         = 0x88
-	opNewFalse        = 0x89
-	opLong1           = 0x8a
-	opLong4           = 0x8b
-	opBinBytes        = 'B'
-	opShortBinBytes   = 'C'
-	opShortBinUnicode = 0x8c
-	opBinUnicode8     = 0x8d
-	opBinBytes8       = 0x8e
-	opEmptySet        = 0x8f
-	opAddItems        = 0x90
-	opFrozenSet       = 0x91
-	opNewObjEx        = 0x92
-	opStackGlobal     = 0x93
-	opMemoize         = 0x94
-	opFrame           = 0x95
-	opByteArray8      = 0x96
-	opNextBuffer      = 0x97
-	opReadOnlyBuffer  = 0x98
-)

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/mlguard/mlguard/internal/scan/pickle/pickleop"
 )
 
 // expected is testdata/expected.json, written by testdata/gen.py with what
@@ -172,28 +174,28 @@ func TestTensorCap(t *testing.T) {
 // pk builds protocol 2 pickles by hand.
 type pk struct{ b []byte }
 
-func newPk() *pk { return &pk{b: []byte{opProto, 2}} }
+func newPk() *pk { return &pk{b: []byte{pickleop.Proto, 2}} }
 
 func (p *pk) op(ops ...byte) *pk { p.b = append(p.b, ops...); return p }
 
 func (p *pk) str(s string) *pk {
-	p.b = append(p.b, opBinUnicode)
+	p.b = append(p.b, pickleop.BinUnicode)
 	p.b = binary.LittleEndian.AppendUint32(p.b, uint32(len(s)))
 	p.b = append(p.b, s...)
 	return p
 }
 
 func (p *pk) global(module, name string) *pk {
-	p.b = append(p.b, opGlobal)
+	p.b = append(p.b, pickleop.Global)
 	p.b = append(p.b, module+"\n"+name+"\n"...)
 	return p
 }
 
-func (p *pk) int(n int) *pk { return p.op(opBinInt1, byte(n)) }
+func (p *pk) int(n int) *pk { return p.op(pickleop.BinInt1, byte(n)) }
 
 // storage pushes a persistent-id storage.
 func (p *pk) storage(class, key string, numel int) *pk {
-	return p.op(opMark).str("storage").global("torch", class).str(key).str("cpu").int(numel).op(opTuple, opBinPersID)
+	return p.op(pickleop.Mark).str("storage").global("torch", class).str(key).str("cpu").int(numel).op(pickleop.Tuple, pickleop.BinPersID)
 }
 
 // v2 pushes _rebuild_tensor_v2 of a storage with a 1-D or 2-D shape.
@@ -202,15 +204,15 @@ func (p *pk) v2(class, key string, dims ...int) *pk {
 	for _, d := range dims {
 		numel *= d
 	}
-	p.global("torch._utils", "_rebuild_tensor_v2").op(opMark).storage(class, key, numel).int(0).op(opMark)
+	p.global("torch._utils", "_rebuild_tensor_v2").op(pickleop.Mark).storage(class, key, numel).int(0).op(pickleop.Mark)
 	for _, d := range dims {
 		p.int(d)
 	}
-	p.op(opTuple, opMark)
+	p.op(pickleop.Tuple, pickleop.Mark)
 	for range dims {
 		p.int(1)
 	}
-	return p.op(opTuple, opNewFalse).global("collections", "OrderedDict").op(opEmptyTuple, opReduce, opTuple, opReduce)
+	return p.op(pickleop.Tuple, pickleop.NewFalse).global("collections", "OrderedDict").op(pickleop.EmptyTuple, pickleop.Reduce, pickleop.Tuple, pickleop.Reduce)
 }
 
 func TestRebuilders(t *testing.T) {
@@ -222,57 +224,57 @@ func TestRebuilders(t *testing.T) {
 	}{
 		{
 			name: "v3, meta, from_type_v2, Size",
-			p: newPk().op(opEmptyDict, opMark).
+			p: newPk().op(pickleop.EmptyDict, pickleop.Mark).
 				// _rebuild_tensor_v3 on an untyped storage, dtype as an argument.
-				str("a").global("torch._utils", "_rebuild_tensor_v3").op(opMark).storage("UntypedStorage", "0", 4).
-				int(0).int(2).int(2).op(opTuple2).int(2).int(1).op(opTuple2, opNewFalse).
-				global("collections", "OrderedDict").op(opEmptyTuple, opReduce).global("torch", "float8_e4m3fn").op(opTuple, opReduce).
+				str("a").global("torch._utils", "_rebuild_tensor_v3").op(pickleop.Mark).storage("UntypedStorage", "0", 4).
+				int(0).int(2).int(2).op(pickleop.Tuple2).int(2).int(1).op(pickleop.Tuple2, pickleop.NewFalse).
+				global("collections", "OrderedDict").op(pickleop.EmptyTuple, pickleop.Reduce).global("torch", "float8_e4m3fn").op(pickleop.Tuple, pickleop.Reduce).
 				// _rebuild_meta_tensor_no_storage(bfloat16, torch.Size((3, 5)), ...).
-				str("b").global("torch._utils", "_rebuild_meta_tensor_no_storage").op(opMark).global("torch", "bfloat16").
-				global("torch", "Size").int(3).int(5).op(opTuple2, opTuple1, opReduce).
-				int(5).int(1).op(opTuple2, opNewFalse, opTuple, opReduce).
+				str("b").global("torch._utils", "_rebuild_meta_tensor_no_storage").op(pickleop.Mark).global("torch", "bfloat16").
+				global("torch", "Size").int(3).int(5).op(pickleop.Tuple2, pickleop.Tuple1, pickleop.Reduce).
+				int(5).int(1).op(pickleop.Tuple2, pickleop.NewFalse, pickleop.Tuple, pickleop.Reduce).
 				// A tensor subclass: _rebuild_from_type_v2(_rebuild_tensor_v2, cls, args, state).
-				str("c").global("torch._tensor", "_rebuild_from_type_v2").op(opMark).
+				str("c").global("torch._tensor", "_rebuild_from_type_v2").op(pickleop.Mark).
 				global("torch._utils", "_rebuild_tensor_v2").global("mymodule", "MyTensor").
-				op(opMark).storage("HalfStorage", "1", 4).int(0).int(4).op(opTuple1).int(1).op(opTuple1, opNewFalse, opNone, opTuple).
-				op(opEmptyDict, opTuple, opReduce).
-				op(opSetItems, opStop),
+				op(pickleop.Mark).storage("HalfStorage", "1", 4).int(0).int(4).op(pickleop.Tuple1).int(1).op(pickleop.Tuple1, pickleop.NewFalse, pickleop.None, pickleop.Tuple).
+				op(pickleop.EmptyDict, pickleop.Tuple, pickleop.Reduce).
+				op(pickleop.SetItems, pickleop.Stop),
 			want: Info{Parameters: 23, DType: "bfloat16", Tensors: 3},
 		},
 		{
 			name: "model entry preferred, ema ignored",
-			p: newPk().op(opEmptyDict, opMark).
-				str("ema").op(opEmptyDict).str("w").v2("FloatStorage", "0", 100).op(opSetItem).
-				str("model").op(opEmptyDict).str("w").v2("HalfStorage", "1", 10).op(opSetItem).
-				op(opSetItems, opStop),
+			p: newPk().op(pickleop.EmptyDict, pickleop.Mark).
+				str("ema").op(pickleop.EmptyDict).str("w").v2("FloatStorage", "0", 100).op(pickleop.SetItem).
+				str("model").op(pickleop.EmptyDict).str("w").v2("HalfStorage", "1", 10).op(pickleop.SetItem).
+				op(pickleop.SetItems, pickleop.Stop),
 			want: Info{Parameters: 10, DType: "float16", Tensors: 1},
 		},
 		{
 			name: "optimizer skipped below the top",
-			p: newPk().op(opEmptyDict, opMark).
-				str("encoder").op(opEmptyDict).str("w").v2("FloatStorage", "0", 3, 4).op(opSetItem).
-				str("trainer").op(opEmptyDict).str("optimizer").op(opEmptyDict).str("m").v2("FloatStorage", "1", 1000).
-				op(opSetItem, opSetItem).
-				op(opSetItems, opStop),
+			p: newPk().op(pickleop.EmptyDict, pickleop.Mark).
+				str("encoder").op(pickleop.EmptyDict).str("w").v2("FloatStorage", "0", 3, 4).op(pickleop.SetItem).
+				str("trainer").op(pickleop.EmptyDict).str("optimizer").op(pickleop.EmptyDict).str("m").v2("FloatStorage", "1", 1000).
+				op(pickleop.SetItem, pickleop.SetItem).
+				op(pickleop.SetItems, pickleop.Stop),
 			want: Info{Parameters: 12, DType: "float32", Tensors: 1},
 		},
 		{
 			name: "two names, one storage: counted once",
-			p: newPk().op(opEmptyDict, opMark).
+			p: newPk().op(pickleop.EmptyDict, pickleop.Mark).
 				str("a").v2("FloatStorage", "0", 6).str("b").v2("FloatStorage", "0", 6).
 				str("c").v2("FloatStorage", "0", 2, 3).
-				op(opSetItems, opStop),
+				op(pickleop.SetItems, pickleop.Stop),
 			want: Info{Parameters: 12, DType: "float32", Tensors: 2},
 		},
 		{
 			name: "a list holding itself",
-			p:    newPk().op(opEmptyList, opBinPut, 0, opBinGet, 0, opAppend, opStop),
+			p:    newPk().op(pickleop.EmptyList, pickleop.BinPut, 0, pickleop.BinGet, 0, pickleop.Append, pickleop.Stop),
 			want: Info{},
 		},
 		{
 			name: "unknown classes are inert",
-			p: newPk().global("os", "system").str("rm -rf /").op(opTuple1, opReduce).
-				global("builtins", "eval").op(opEmptyTuple, opNewObj, opEmptyDict, opBuild, opTuple2, opStop),
+			p: newPk().global("os", "system").str("rm -rf /").op(pickleop.Tuple1, pickleop.Reduce).
+				global("builtins", "eval").op(pickleop.EmptyTuple, pickleop.NewObj, pickleop.EmptyDict, pickleop.Build, pickleop.Tuple2, pickleop.Stop),
 			want: Info{},
 		},
 	}
@@ -303,49 +305,49 @@ func hostile() []struct {
 	limit bool
 } {
 	// A 1 MiB string, memoized, then referenced a million times in a list.
-	bigStr := cat([]byte{opProto, 2, opBinUnicode}, le32(1<<20), bytes.Repeat([]byte("a"), 1<<20),
-		[]byte{opBinPut, 0, opEmptyList, opMark}, bytes.Repeat([]byte{opBinGet, 0}, 1<<20), []byte{opAppends, opStop})
+	bigStr := cat([]byte{pickleop.Proto, 2, pickleop.BinUnicode}, le32(1<<20), bytes.Repeat([]byte("a"), 1<<20),
+		[]byte{pickleop.BinPut, 0, pickleop.EmptyList, pickleop.Mark}, bytes.Repeat([]byte{pickleop.BinGet, 0}, 1<<20), []byte{pickleop.Appends, pickleop.Stop})
 	// An OrderedDict given the same 100,000-entry state 200,000 times.
-	build := cat([]byte{opProto, 2}, []byte("ccollections\nOrderedDict\n"), []byte{opEmptyTuple, opReduce,
-		opBinUnicode}, le32(1), []byte("k"), []byte{opBinPut, 1, opPop, opEmptyDict, opBinPut, 2, opMark},
-		bytes.Repeat([]byte{opBinGet, 1, opBinInt1, 1}, 100_000), []byte{opSetItems, opPop},
-		bytes.Repeat([]byte{opBinGet, 2, opBuild}, 200_000), []byte{opStop})
+	build := cat([]byte{pickleop.Proto, 2}, []byte("ccollections\nOrderedDict\n"), []byte{pickleop.EmptyTuple, pickleop.Reduce,
+		pickleop.BinUnicode}, le32(1), []byte("k"), []byte{pickleop.BinPut, 1, pickleop.Pop, pickleop.EmptyDict, pickleop.BinPut, 2, pickleop.Mark},
+		bytes.Repeat([]byte{pickleop.BinGet, 1, pickleop.BinInt1, 1}, 100_000), []byte{pickleop.SetItems, pickleop.Pop},
+		bytes.Repeat([]byte{pickleop.BinGet, 2, pickleop.Build}, 200_000), []byte{pickleop.Stop})
 	// NEWOBJ_EX copying the same 100,000-item tuple 200,000 times.
-	newobjEx := cat([]byte{opProto, 4}, []byte("cx\ny\n"), []byte{opBinPut, 1, opMark},
-		bytes.Repeat([]byte{opNone}, 100_000), []byte{opTuple, opBinPut, 2, opEmptyDict, opBinPut, 3, opPop, opPop, opPop},
-		bytes.Repeat([]byte{opBinGet, 1, opBinGet, 2, opBinGet, 3, opNewObjEx, opPop}, 200_000), []byte{opNone, opStop})
+	newobjEx := cat([]byte{pickleop.Proto, 4}, []byte("cx\ny\n"), []byte{pickleop.BinPut, 1, pickleop.Mark},
+		bytes.Repeat([]byte{pickleop.None}, 100_000), []byte{pickleop.Tuple, pickleop.BinPut, 2, pickleop.EmptyDict, pickleop.BinPut, 3, pickleop.Pop, pickleop.Pop, pickleop.Pop},
+		bytes.Repeat([]byte{pickleop.BinGet, 1, pickleop.BinGet, 2, pickleop.BinGet, 3, pickleop.NewObjEx, pickleop.Pop}, 200_000), []byte{pickleop.None, pickleop.Stop})
 	// 200 lists, each in the previous.
-	deep := cat([]byte{opProto, 2}, bytes.Repeat([]byte{opEmptyList}, 200), bytes.Repeat([]byte{opAppend}, 199), []byte{opStop})
+	deep := cat([]byte{pickleop.Proto, 2}, bytes.Repeat([]byte{pickleop.EmptyList}, 200), bytes.Repeat([]byte{pickleop.Append}, 199), []byte{pickleop.Stop})
 	return []struct {
 		name  string
 		b     []byte
 		limit bool
 	}{
-		{"BINUNICODE of 4 GiB", cat([]byte{opProto, 2, opBinUnicode}, le32(1<<32-1), []byte("abc")), true},
-		{"BINBYTES of 4 GiB", cat([]byte{opProto, 3, opBinBytes}, le32(1<<32-1)), true},
-		{"BINUNICODE8 of 2^63", cat([]byte{opProto, 4, opBinUnicode8}, le64(1<<63)), false},
-		{"BYTEARRAY8 of 1 TiB", cat([]byte{opProto, 5, opByteArray8}, le64(1<<40)), true},
-		{"FRAME of 1 TiB", cat([]byte{opProto, 4, opFrame}, le64(1<<40), []byte{opNone, opStop}), true},
-		{"LONG4 of 1 MiB", cat([]byte{opProto, 2, opLong4}, le32(1<<20), bytes.Repeat([]byte{1}, 1<<20), []byte{opStop}), true},
+		{"BINUNICODE of 4 GiB", cat([]byte{pickleop.Proto, 2, pickleop.BinUnicode}, le32(1<<32-1), []byte("abc")), true},
+		{"BINBYTES of 4 GiB", cat([]byte{pickleop.Proto, 3, pickleop.BinBytes}, le32(1<<32-1)), true},
+		{"BINUNICODE8 of 2^63", cat([]byte{pickleop.Proto, 4, pickleop.BinUnicode8}, le64(1<<63)), false},
+		{"BYTEARRAY8 of 1 TiB", cat([]byte{pickleop.Proto, 5, pickleop.ByteArray8}, le64(1<<40)), true},
+		{"FRAME of 1 TiB", cat([]byte{pickleop.Proto, 4, pickleop.Frame}, le64(1<<40), []byte{pickleop.None, pickleop.Stop}), true},
+		{"LONG4 of 1 MiB", cat([]byte{pickleop.Proto, 2, pickleop.Long4}, le32(1<<20), bytes.Repeat([]byte{1}, 1<<20), []byte{pickleop.Stop}), true},
 		{"LONG of 100,000 digits", cat([]byte("L"), bytes.Repeat([]byte("9"), 100_000), []byte("\n.")), true},
-		{"opcode 0xff", []byte{opProto, 2, 0xff}, false},
-		{"LONG1 of no bytes", []byte{opProto, 2, opLong1, 0, opStop}, false},
-		{"DICT of 3 items", []byte{opProto, 2, opMark, opNone, opNone, opNone, opDict, opStop}, false},
-		{"SETITEMS of 1 item", []byte{opProto, 2, opEmptyDict, opMark, opNone, opSetItems, opStop}, false},
-		{"MARK flood", bytes.Repeat([]byte{opMark}, 4<<20), true},
-		{"EMPTY_DICT flood", bytes.Repeat([]byte{opEmptyDict}, 4<<20), true},
+		{"opcode 0xff", []byte{pickleop.Proto, 2, 0xff}, false},
+		{"LONG1 of no bytes", []byte{pickleop.Proto, 2, pickleop.Long1, 0, pickleop.Stop}, false},
+		{"DICT of 3 items", []byte{pickleop.Proto, 2, pickleop.Mark, pickleop.None, pickleop.None, pickleop.None, pickleop.Dict, pickleop.Stop}, false},
+		{"SETITEMS of 1 item", []byte{pickleop.Proto, 2, pickleop.EmptyDict, pickleop.Mark, pickleop.None, pickleop.SetItems, pickleop.Stop}, false},
+		{"MARK flood", bytes.Repeat([]byte{pickleop.Mark}, 4<<20), true},
+		{"EMPTY_DICT flood", bytes.Repeat([]byte{pickleop.EmptyDict}, 4<<20), true},
 		{"memoized string referenced a million times", bigStr, true},
 		{"BUILD of one big state, repeatedly", build, true},
 		{"NEWOBJ_EX of one big tuple, repeatedly", newobjEx, true},
 		{"lists 200 deep", deep, true},
-		{"bytes in a set", []byte{opProto, 3, opEmptySet, opMark, opShortBinBytes, 1, 'a', opAddItems, opStop}, false},
-		{"frame crossed", cat([]byte{opProto, 4, opFrame}, le64(1), []byte{opBinInt1, 1, opNone, opStop}), false},
-		{"nested frame", cat([]byte{opProto, 4, opFrame}, le64(20), []byte{opFrame}, le64(1), []byte{opNone, opStop}), false},
-		{"stack underflow", []byte{opProto, 2, opMark, opTuple2, opStop}, false},
-		{"no STOP", []byte{opProto, 2, opNone}, false},
-		{"persistent id key of 2 KiB", cat([]byte{opProto, 2, opMark, opBinUnicode}, le32(7), []byte("storage"),
-			[]byte("ctorch\nFloatStorage\n"), []byte{opBinUnicode}, le32(2048), bytes.Repeat([]byte("k"), 2048),
-			[]byte{opNone, opNone, opTuple, opBinPersID, opStop}), false},
+		{"bytes in a set", []byte{pickleop.Proto, 3, pickleop.EmptySet, pickleop.Mark, pickleop.ShortBinBytes, 1, 'a', pickleop.AddItems, pickleop.Stop}, false},
+		{"frame crossed", cat([]byte{pickleop.Proto, 4, pickleop.Frame}, le64(1), []byte{pickleop.BinInt1, 1, pickleop.None, pickleop.Stop}), false},
+		{"nested frame", cat([]byte{pickleop.Proto, 4, pickleop.Frame}, le64(20), []byte{pickleop.Frame}, le64(1), []byte{pickleop.None, pickleop.Stop}), false},
+		{"stack underflow", []byte{pickleop.Proto, 2, pickleop.Mark, pickleop.Tuple2, pickleop.Stop}, false},
+		{"no STOP", []byte{pickleop.Proto, 2, pickleop.None}, false},
+		{"persistent id key of 2 KiB", cat([]byte{pickleop.Proto, 2, pickleop.Mark, pickleop.BinUnicode}, le32(7), []byte("storage"),
+			[]byte("ctorch\nFloatStorage\n"), []byte{pickleop.BinUnicode}, le32(2048), bytes.Repeat([]byte("k"), 2048),
+			[]byte{pickleop.None, pickleop.None, pickleop.Tuple, pickleop.BinPersID, pickleop.Stop}), false},
 	}
 }
 

@@ -5,6 +5,7 @@ package finding
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -89,4 +90,28 @@ func (f Finding) Location() string {
 		return f.Path
 	}
 	return f.Path + "!" + f.Member
+}
+
+// CountBySeverity counts the findings of each severity.
+func CountBySeverity(fs []Finding) [Critical + 1]int {
+	var n [Critical + 1]int
+	for _, f := range fs {
+		if f.Severity >= Info && f.Severity <= Critical {
+			n[f.Severity]++
+		}
+	}
+	return n
+}
+
+// SeverityCounts is "1 critical, 2 high": the severities that occur, most
+// severe first; "" for no findings.
+func SeverityCounts(fs []Finding) string {
+	n := CountBySeverity(fs)
+	var parts []string
+	for s := Critical; s >= Info; s-- {
+		if n[s] > 0 {
+			parts = append(parts, strconv.Itoa(n[s])+" "+s.String())
+		}
+	}
+	return strings.Join(parts, ", ")
 }

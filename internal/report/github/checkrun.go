@@ -123,7 +123,7 @@ func checkTitle(r *finding.Result) string {
 		return "No findings"
 	}
 	t := plural(len(r.Findings), "finding")
-	if by := severityCounts(r.Findings); by != "" {
+	if by := finding.SeverityCounts(r.Findings); by != "" {
 		t += ": " + by
 	}
 	return t

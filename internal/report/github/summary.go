@@ -171,7 +171,7 @@ func counts(r *finding.Result) string {
 		b.WriteString("No findings")
 	} else {
 		b.WriteString("**" + plural(len(r.Findings), "finding") + "**")
-		if by := severityCounts(r.Findings); by != "" {
+		if by := finding.SeverityCounts(r.Findings); by != "" {
 			b.WriteString(" (" + by + ")")
 		}
 	}
@@ -181,23 +181,6 @@ func counts(r *finding.Result) string {
 	}
 	b.WriteString(".\n")
 	return b.String()
-}
-
-// severityCounts is "1 critical, 2 high", most severe first.
-func severityCounts(fs []finding.Finding) string {
-	var n [finding.Critical + 1]int
-	for _, f := range fs {
-		if f.Severity >= finding.Info && f.Severity <= finding.Critical {
-			n[f.Severity]++
-		}
-	}
-	var parts []string
-	for s := finding.Critical; s >= finding.Info; s-- {
-		if n[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n[s], s))
-		}
-	}
-	return strings.Join(parts, ", ")
 }
 
 // tableRow is one row of the findings table; file is the File cell,

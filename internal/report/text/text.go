@@ -157,12 +157,7 @@ func helpURL(h string) string {
 }
 
 func (p printer) summary(r *finding.Result) {
-	var counts [finding.Critical + 1]int
-	for _, f := range r.Findings {
-		if f.Severity >= finding.Info && f.Severity <= finding.Critical {
-			counts[f.Severity]++
-		}
-	}
+	counts := finding.CountBySeverity(r.Findings)
 	var b strings.Builder
 	fmt.Fprintf(&b, "scanned %s: ", plural(len(r.Files), "file", "files"))
 	for s := finding.Critical; s >= finding.Info; s-- {

@@ -184,10 +184,24 @@ func (c *Client) PostJSON(ctx context.Context, path string, body, v any) error {
 
 func decode(u string, b []byte, v any) error {
 	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("decoding %s: %w", u, err)
+		return &DecodeError{URL: u, Err: err}
 	}
 	return nil
 }
+
+// DecodeError is a body that is not the JSON expected. Its text is one
+// plain line: the decoder's own messages quote parts of the body (a bad time
+// string, an unexpected character) as they are, control characters included.
+type DecodeError struct {
+	URL string
+	Err error
+}
+
+func (e *DecodeError) Error() string {
+	return "decoding " + e.URL + ": " + quote([]byte(e.Err.Error()))
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
 
 // Do sends one request with retries and returns the 2xx body.
 func (c *Client) Do(ctx context.Context, method, path string, body []byte) ([]byte, error) {

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -286,5 +287,32 @@ func TestMinInterval(t *testing.T) {
 	// the rest of the hour; the second request an hour after that.
 	if len(slept) != 3 || slept[0] > 2*time.Millisecond || slept[1] < 59*time.Minute || slept[2] < 59*time.Minute {
 		t.Errorf("waits %v, want a short backoff then two of about an hour", slept)
+	}
+}
+
+// A decoding error quotes the body's bad value: the decoder's message
+// carries it raw, so the error text must be cleaned of control characters.
+func TestGetJSONDecodeErrorIsPlain(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("{\"Time\":\"\x7f\x7f[31mred\"}")) // DEL may stand raw in a JSON string
+	}))
+	defer srv.Close()
+	c, err := httpx.New(srv.URL+"/", srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct{ Time time.Time }
+	err = c.GetJSON(t.Context(), "/info", &v)
+	var de *httpx.DecodeError
+	if !errors.As(err, &de) {
+		t.Fatalf("err = %v, want a *httpx.DecodeError", err)
+	}
+	var pe *time.ParseError
+	if !errors.As(err, &pe) {
+		t.Errorf("err = %v does not unwrap to the *time.ParseError", err)
+	}
+	if msg := err.Error(); strings.ContainsFunc(msg, unicode.IsControl) || !strings.Contains(msg, "[31mred") {
+		t.Errorf("error text %q: want the bad value without its control characters", msg)
 	}
 }

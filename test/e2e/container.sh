@@ -26,29 +26,17 @@ cleanup() {
 trap cleanup EXIT
 cd "$root"
 
+# shellcheck source=test/e2e/container/lib.sh
+. "$here/container/lib.sh"
+
 echo "-- the Dockerfile's contract"
-if grep -niE '^[[:space:]]*USER[[:space:]]' Dockerfile; then
-  fail "the Dockerfile has a USER instruction: GitHub runs Docker container actions as root, and another user cannot write the workspace or the file commands"
-fi
-from_lines=$(grep -niE '^[[:space:]]*FROM[[:space:]]' Dockerfile | cut -d: -f1)
-[ -n "$from_lines" ] || fail "the Dockerfile has no FROM line"
-final=$(echo "$from_lines" | tail -n 1)
-while read -r line; do
-  ref=$(sed -n "${line}p" Dockerfile | awk '{print $2}')
-  case "$ref" in *@sha256:????????????????????????????????????????????????????????????????) ;;
-    *) fail "Dockerfile line $line: base image $ref is not pinned by a sha256 digest" ;; esac
-done <<< "$from_lines"
+check_pins Dockerfile
+final=$(final_line Dockerfile)
 grep -qiE '^[[:space:]]*ENTRYPOINT[[:space:]]+\["/usr/local/bin/mlguard"\]' Dockerfile \
   || fail 'the Dockerfile has no ENTRYPOINT ["/usr/local/bin/mlguard"]'
 
 echo "-- building the binary with the Dockerfile's own go build line"
-build=$(grep -E '^[[:space:]]*RUN[[:space:]].*go build' Dockerfile | head -n 1 | sed -E 's/^[[:space:]]*RUN[[:space:]]+//')
-[ -n "$build" ] || fail "no RUN ... go build line in the Dockerfile"
-case "$build" in *" -o /out/"*) ;; *) fail "the Dockerfile's go build does not write to /out/: $build" ;; esac
-build=${build//\/out\//$ctx\/out\/}
-mkdir -p "$ctx/out"
-echo "CGO_ENABLED=0 $build"
-(export CGO_ENABLED=0 GOFLAGS=-mod=readonly; eval "$build")
+build_binary Dockerfile "$ctx/out"
 
 echo "-- the final stage, FROM scratch"
 bash "$here/container/rootfs.sh" "$ctx/rootfs"

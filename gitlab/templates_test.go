@@ -1,8 +1,11 @@
-// Package templates holds mlguard's GitLab CI/CD component (mlguard.yml) and
-// the plain include template (mlguard.gitlab-ci.yml); this test checks that
-// both are valid GitLab CI YAML with the job, rules, artifacts and inputs
-// mlguard relies on.
-package templates
+// Package gitlab holds mlguard's plain GitLab include template
+// (mlguard.gitlab-ci.yml); the CI/CD component is ../templates/mlguard.yml,
+// where GitLab's CI/CD catalog looks for components (every templates/*.yml
+// is one, so nothing else lives there). This test checks that both are valid
+// GitLab CI YAML with the job, rules, artifacts and inputs mlguard relies on,
+// and that they run the image the release workflow publishes for this
+// version. test/e2e/gitlab_test.go runs their job script.
+package gitlab
 
 import (
 	"bytes"
@@ -17,6 +20,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
+
+	"github.com/mlguard/mlguard/internal/cli"
 )
 
 // ciFlags are the flags of `mlguard ci` the templates may pass. Every flag a
@@ -24,9 +29,18 @@ import (
 // `mlguard ci -h` (checked where the flags are defined).
 const ciFlags = "--scope --policy --fail-on --paths --code-quality-file --sast-file --bom-file --sarif-file"
 
-// The image the templates run by default, and the report files: the flag
-// that writes each and the artifacts:reports key that collects it.
-const defaultImage = "ghcr.io/mlguard/mlguard:v0.1-gitlab"
+// The image the templates run by default: the one the release workflow
+// (.github/workflows/release.yml) publishes for this version.
+var defaultImage = imageRepository + ":" + cli.Version
+
+// imageRepository is where the release workflow pushes Dockerfile.gitlab.
+const imageRepository = "ghcr.io/mlguard/mlguard-gitlab"
+
+// The component file, relative to this folder.
+const componentFile = "../templates/mlguard.yml"
+
+// The report files: the flag that writes each and the artifacts:reports key
+// that collects it.
 
 var reportFiles = []struct{ flag, report, file string }{
 	{"--code-quality-file", "codequality", "gl-code-quality-report.json"},
@@ -38,7 +52,7 @@ var reportFiles = []struct{ flag, report, file string }{
 // Keywords GitLab accepts in a job, of those a template might use
 // (https://docs.gitlab.com/ci/yaml/).
 var jobKeywords = []string{"after_script", "allow_failure", "artifacts", "before_script", "cache", "dependencies",
-	"extends", "id_tokens", "image", "interruptible", "needs", "retry", "rules", "script", "stage", "tags", "timeout",
+	"extends", "id_tokens", "image", "interruptible", "needs", "release", "retry", "rules", "script", "stage", "tags", "timeout",
 	"variables", "when"}
 
 // inputRef is a component input interpolation, $[[ inputs.NAME ]], with
@@ -286,7 +300,7 @@ func checkJob(t *testing.T, name string, j job) map[string]string {
 
 func TestComponent(t *testing.T) {
 	t.Parallel()
-	docs, data := documents(t, "mlguard.yml")
+	docs, data := documents(t, componentFile)
 	if len(docs) != 2 {
 		t.Fatalf("mlguard.yml has %d YAML documents, want 2: the spec header, ---, the job", len(docs))
 	}
@@ -401,7 +415,7 @@ func TestIncludeTemplate(t *testing.T) {
 // artifacts and flags, with inputs in one and variables in the other.
 func TestTemplatesAgree(t *testing.T) {
 	t.Parallel()
-	comp, _ := documents(t, "mlguard.yml")
+	comp, _ := documents(t, componentFile)
 	incl, _ := documents(t, "mlguard.gitlab-ci.yml")
 	if len(comp) != 2 || len(incl) != 1 {
 		t.Skip("the other tests report the document counts")
@@ -427,5 +441,102 @@ func TestTemplatesAgree(t *testing.T) {
 	}
 	if norm(a.Script[0]) != norm(b.Script[0]) {
 		t.Errorf("the scripts differ beyond inputs and variables:\n%s\n%s", norm(a.Script[0]), norm(b.Script[0]))
+	}
+}
+
+// TestMirrorPipeline checks the GitLab mirror's own pipeline
+// (../.gitlab-ci.yml): it includes the component from the commit under test,
+// with declared inputs only, and releases a plain X.Y.Z tag to the catalog.
+func TestMirrorPipeline(t *testing.T) {
+	t.Parallel()
+	docs, _ := documents(t, "../.gitlab-ci.yml")
+	if len(docs) != 1 {
+		t.Fatalf(".gitlab-ci.yml has %d YAML documents, want 1", len(docs))
+	}
+	var top struct {
+		Stages  []string `yaml:"stages"`
+		Include []struct {
+			Component string            `yaml:"component"`
+			Inputs    map[string]string `yaml:"inputs"`
+		} `yaml:"include"`
+		CreateRelease struct {
+			Stage   string   `yaml:"stage"`
+			Image   string   `yaml:"image"`
+			Rules   []rule   `yaml:"rules"`
+			Script  []string `yaml:"script"`
+			Release struct {
+				TagName     string `yaml:"tag_name"`
+				Description string `yaml:"description"`
+			} `yaml:"release"`
+		} `yaml:"create-release"`
+	}
+	decodeStrict(t, ".gitlab-ci.yml", docs[0], &top)
+	jobNode(t, docs[0], "create-release")
+	if !slices.Equal(top.Stages, []string{"test", "release"}) {
+		t.Errorf("stages %v, want test, release", top.Stages)
+	}
+	if len(top.Include) != 1 || top.Include[0].Component != "$CI_SERVER_FQDN/$CI_PROJECT_PATH/mlguard@$CI_COMMIT_SHA" {
+		t.Fatalf("include %+v: want the mlguard component of this project at $CI_COMMIT_SHA", top.Include)
+	}
+	var spec specDoc
+	comp, _ := documents(t, componentFile)
+	decodeStrict(t, "the spec header", comp[0], &spec)
+	for name := range top.Include[0].Inputs {
+		if _, ok := spec.Spec.Inputs[name]; !ok {
+			t.Errorf("the mirror pipeline passes input %q, which the component does not declare", name)
+		}
+	}
+	if p := top.Include[0].Inputs["policy"]; p != "audit" {
+		t.Errorf("the mirror pipeline scans with policy %q, want audit (the test fixtures are malicious on purpose)", p)
+	}
+	r := top.CreateRelease
+	if r.Stage != "release" || r.Release.TagName != "$CI_COMMIT_TAG" || len(r.Script) == 0 {
+		t.Errorf("create-release: stage %q, release.tag_name %q, %d script lines", r.Stage, r.Release.TagName, len(r.Script))
+	}
+	if len(r.Rules) != 1 {
+		t.Fatalf("create-release has %d rules, want 1", len(r.Rules))
+	}
+	m := regexp.MustCompile(`^\$CI_COMMIT_TAG =~ /(.+)/$`).FindStringSubmatch(r.Rules[0].If)
+	if m == nil {
+		t.Fatalf("create-release runs if %q, want a match of $CI_COMMIT_TAG", r.Rules[0].If)
+	}
+	re := regexp.MustCompile(m[1])
+	for tag, want := range map[string]bool{cli.Version: true, "v" + cli.Version: false, "1.2": false, "1.2.3-rc.1": false} {
+		if re.MatchString(tag) != want {
+			t.Errorf("create-release on the tag %q: %v, want %v", tag, !want, want)
+		}
+	}
+}
+
+// TestDocsSnippets keeps the snippets users copy from the README and
+// docs/ci.md on this version: the component, the remote template's address
+// and the image (X.Y.Z stands for any version where the docs explain
+// releases).
+func TestDocsSnippets(t *testing.T) {
+	t.Parallel()
+	refs := []struct {
+		re   *regexp.Regexp
+		want string
+	}{
+		{regexp.MustCompile(`gitlab\.com/mlguard/mlguard/mlguard@(\S+)`), cli.Version},
+		{regexp.MustCompile(`raw\.githubusercontent\.com/mlguard/mlguard/([^/\s]+)/gitlab/mlguard\.gitlab-ci\.yml`), "v" + cli.Version},
+		{regexp.MustCompile(regexp.QuoteMeta(imageRepository) + `:([^\s` + "`" + `]+)`), cli.Version},
+	}
+	for _, doc := range []string{"../README.md", "../docs/ci.md"} {
+		data, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range refs {
+			ms := r.re.FindAllStringSubmatch(string(data), -1)
+			if len(ms) == 0 {
+				t.Errorf("%s never shows %s", doc, r.re)
+			}
+			for _, m := range ms {
+				if m[1] != r.want && m[1] != "X.Y.Z" && m[1] != "vX.Y.Z" {
+					t.Errorf("%s: %s, want version %s", doc, m[0], r.want)
+				}
+			}
+		}
 	}
 }

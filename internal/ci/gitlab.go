@@ -57,6 +57,11 @@ type GitLab struct {
 // MergeRequest is what a merge request pipeline says of its merge request.
 type MergeRequest struct {
 	IID int64 // CI_MERGE_REQUEST_IID: the number shown as !IID
+	// ProjectID is CI_MERGE_REQUEST_PROJECT_ID: the project the merge request
+	// belongs to, whose API serves its notes and diffs. In the pipeline of a
+	// merge request from a fork, run in the fork, it is the target project,
+	// not CI_PROJECT_ID; CI_PROJECT_ID when the variable is unset.
+	ProjectID int64
 	// DiffBaseSHA is CI_MERGE_REQUEST_DIFF_BASE_SHA: the commit of the
 	// target branch the merge request's diff starts from.
 	DiffBaseSHA  string
@@ -102,10 +107,14 @@ func GitLabFromEnv(getenv func(string) string) (*GitLab, error) {
 	if iid := getenv("CI_MERGE_REQUEST_IID"); iid != "" {
 		g.MergeRequest = &MergeRequest{
 			IID:          p.number("CI_MERGE_REQUEST_IID", true),
+			ProjectID:    p.number("CI_MERGE_REQUEST_PROJECT_ID", false),
 			DiffBaseSHA:  p.sha("CI_MERGE_REQUEST_DIFF_BASE_SHA", false),
 			TargetBranch: p.text("CI_MERGE_REQUEST_TARGET_BRANCH_NAME"),
 			SourceSHA:    p.sha("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA", false),
 			TargetSHA:    p.sha("CI_MERGE_REQUEST_TARGET_BRANCH_SHA", false),
+		}
+		if g.MergeRequest.ProjectID == 0 {
+			g.MergeRequest.ProjectID = g.ProjectID
 		}
 	} else if g.PipelineSource == SourceMergeRequest && p.err == nil {
 		p.fail("a merge request pipeline without CI_MERGE_REQUEST_IID")

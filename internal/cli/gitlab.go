@@ -124,7 +124,7 @@ func runGitLab(ctx context.Context, cfg ciConfig, filter *ci.Filter, pol *policy
 		if g.ServerURL != "" && g.ProjectPath != "" {
 			projectURL = g.ServerURL + "/" + g.ProjectPath
 		}
-		action, err := gitlab.UpsertNote(ctx, client, strconv.FormatInt(g.ProjectID, 10), mr.IID, res, gitlab.NoteOptions{
+		action, err := gitlab.UpsertNote(ctx, client, strconv.FormatInt(mr.ProjectID, 10), mr.IID, res, gitlab.NoteOptions{
 			ProjectURL: projectURL, HeadSHA: g.MergeRequestHead(), PipelineURL: g.PipelineURL, Always: cfg.Comment == "always",
 		})
 		if err != nil {
@@ -148,7 +148,7 @@ func mergeRequestChanges(ctx context.Context, client *gl.Client, g *ci.GitLab) (
 	var out []ci.Change
 	opt := &gl.ListMergeRequestDiffsOptions{ListOptions: gl.ListOptions{PerPage: 100, Page: 1}}
 	for page := 0; page < maxMRDiffPages; page++ {
-		diffs, resp, err := client.MergeRequests.ListMergeRequestDiffs(g.ProjectID, g.MergeRequest.IID, opt, gl.WithContext(ctx))
+		diffs, resp, err := client.MergeRequests.ListMergeRequestDiffs(g.MergeRequest.ProjectID, g.MergeRequest.IID, opt, gl.WithContext(ctx))
 		if err != nil {
 			return nil, fmt.Errorf("listing the changes of merge request !%d: %w", g.MergeRequest.IID, err)
 		}

@@ -139,6 +139,21 @@ func TestCIGitLab(t *testing.T) {
 		t.Errorf("without a token: exit %d, %d new API calls\n%s", code, len(fake.calls)-calls, out)
 	}
 
+	// A merge request from a fork, in the fork's pipeline: CI_PROJECT_ID is
+	// the fork's; the merge request, its notes and diffs are the target
+	// project's (CI_MERGE_REQUEST_PROJECT_ID).
+	env["MLGUARD_GITLAB_TOKEN"], env["CI_PROJECT_ID"], env["CI_MERGE_REQUEST_PROJECT_ID"] = "glpat-test", "99", "42"
+	env["CI_PROJECT_PATH"] = "contributor/demo"
+	calls = len(fake.calls)
+	if code, out, _ := run(); code != ExitFail || len(fake.notes) != 1 {
+		t.Errorf("fork pipeline: exit %d, %d notes\n%s", code, len(fake.notes), out)
+	}
+	for _, c := range fake.calls[calls:] {
+		if strings.Contains(c, "/projects/99/") {
+			t.Errorf("fork pipeline: %s went to the fork's project", c)
+		}
+	}
+
 	// The flags the GitLab templates pass are all mlguard ci's.
 	var help bytes.Buffer
 	runCIEnv(context.Background(), []string{"-h"}, &help, &help, func(string) string { return "" })

@@ -81,6 +81,19 @@ func TestGitLabToken(t *testing.T) {
 	}
 }
 
+// glMergeRequest is what glEnv() reads as, with the merge request in the
+// project mrProject.
+func glMergeRequest(mrProject int64) *GitLab {
+	return &GitLab{
+		APIURL: "https://gitlab.example.com/api/v4", ServerURL: "https://gitlab.example.com", ProjectID: 4242,
+		ProjectPath: "ml/sub.group/models", Workspace: "/builds/ml/sub.group/models", CommitSHA: shaB,
+		BeforeSHA: zeroSHA, DefaultBranch: "main", PipelineSource: SourceMergeRequest,
+		PipelineURL:  "https://gitlab.example.com/ml/sub.group/models/-/pipelines/77",
+		JobURL:       "https://gitlab.example.com/ml/sub.group/models/-/jobs/99",
+		MergeRequest: &MergeRequest{IID: 12, ProjectID: mrProject, DiffBaseSHA: shaA, TargetBranch: "main"},
+	}
+}
+
 func TestGitLabFromEnv(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -93,26 +106,12 @@ func TestGitLabFromEnv(t *testing.T) {
 	}{
 		{
 			name: "merge request pipeline", vars: glEnv(),
-			want: &GitLab{
-				APIURL: "https://gitlab.example.com/api/v4", ServerURL: "https://gitlab.example.com", ProjectID: 4242,
-				ProjectPath: "ml/sub.group/models", Workspace: "/builds/ml/sub.group/models", CommitSHA: shaB,
-				BeforeSHA: zeroSHA, DefaultBranch: "main", PipelineSource: SourceMergeRequest,
-				PipelineURL:  "https://gitlab.example.com/ml/sub.group/models/-/pipelines/77",
-				JobURL:       "https://gitlab.example.com/ml/sub.group/models/-/jobs/99",
-				MergeRequest: &MergeRequest{IID: 12, ProjectID: 4242, DiffBaseSHA: shaA, TargetBranch: "main"},
-			},
+			want: glMergeRequest(4242),
 			base: shaA, mrHead: shaB,
 		},
 		{
 			name: "merge request from a fork, in the fork's pipeline", vars: glEnv("CI_MERGE_REQUEST_PROJECT_ID", "17"),
-			want: &GitLab{
-				APIURL: "https://gitlab.example.com/api/v4", ServerURL: "https://gitlab.example.com", ProjectID: 4242,
-				ProjectPath: "ml/sub.group/models", Workspace: "/builds/ml/sub.group/models", CommitSHA: shaB,
-				BeforeSHA: zeroSHA, DefaultBranch: "main", PipelineSource: SourceMergeRequest,
-				PipelineURL:  "https://gitlab.example.com/ml/sub.group/models/-/pipelines/77",
-				JobURL:       "https://gitlab.example.com/ml/sub.group/models/-/jobs/99",
-				MergeRequest: &MergeRequest{IID: 12, ProjectID: 17, DiffBaseSHA: shaA, TargetBranch: "main"},
-			},
+			want: glMergeRequest(17),
 			base: shaA, mrHead: shaB,
 		},
 		{name: "merge request project id not a number", vars: glEnv("CI_MERGE_REQUEST_PROJECT_ID", "ml/models"), wantError: "CI_MERGE_REQUEST_PROJECT_ID"},

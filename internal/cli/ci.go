@@ -32,12 +32,21 @@ import (
 
 const ciUsage = `Usage: mlguard ci [flags]
 
-Scans what a change touched and reports where the CI shows it. In a GitHub
-Actions job (GITHUB_ACTIONS=true) it reads the event, takes the action's
-inputs from INPUT_* variables (flags override them) and writes annotations,
-a check run, one pull request comment, the job summary, the step outputs and
-a SARIF file. Anywhere else it scans the files changed since --base (or the
-whole folder) and prints the report.
+Scans what a change touched and reports where the CI shows it.
+
+In a GitHub Actions job (GITHUB_ACTIONS=true) it reads the event, takes the
+action's inputs from INPUT_* variables (flags override them) and writes
+annotations, a check run, one pull request comment, the job summary, the step
+outputs and a SARIF file.
+
+In a GitLab CI/CD job (GITLAB_CI=true) it scans what the merge request
+changes (the whole project on the default branch), prints the report, writes
+the --code-quality-file, --sast-file, --bom-file and --sarif-file reports and,
+with a token in MLGUARD_GITLAB_TOKEN or GITLAB_TOKEN, keeps one merge request
+note up to date.
+
+Anywhere else it scans the files changed since --base (or the whole folder)
+and prints the report.
 
 Exit status: 0 passes, 1 fails, 2 is an error.
 

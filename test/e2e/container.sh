@@ -35,8 +35,9 @@ final=$(final_line Dockerfile)
 grep -qiE '^[[:space:]]*ENTRYPOINT[[:space:]]+\["/usr/local/bin/mlguard"\]' Dockerfile \
   || fail 'the Dockerfile has no ENTRYPOINT ["/usr/local/bin/mlguard"]'
 
-echo "-- building the binary with the Dockerfile's own go build line"
-build_binary Dockerfile "$ctx/out"
+echo "-- the build context, and the binary built in it with the Dockerfile's own go build line"
+build_context "$ctx/context"
+build_binary Dockerfile "$ctx/context" "$ctx/out"
 
 echo "-- the final stage, FROM scratch"
 bash "$here/container/rootfs.sh" "$ctx/rootfs"

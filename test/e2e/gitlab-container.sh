@@ -5,8 +5,9 @@
 # project at /builds/<path>), against the test's fake of the GitLab API.
 #
 # The final stage is FROM scratch already. Its two COPY --from=build sources are made here as the build stage makes
-# them: the binary by the Dockerfile's own `go build` line, the root file system by its own
-# `RUN bash scripts/gitlab-rootfs.sh /rootfs` line, run on this Debian 12 machine (the build stage is Debian 12).
+# them, from the build context as .dockerignore leaves it: the binary by the Dockerfile's own `go build` line, the
+# root file system by its own `RUN bash scripts/gitlab-rootfs.sh /rootfs` line, run on this Debian 12 machine (the
+# build stage is Debian 12).
 #
 #   test/e2e/gitlab-container.sh
 # Env: IMAGE (localhost/mlguard-gitlab:e2e), KEEP_IMAGE=1 to keep it afterwards.
@@ -41,8 +42,9 @@ grep -qE '^ENTRYPOINT' <(tail -n "+$final" "$file") && fail "$file sets an ENTRY
 rootfs=$(grep -E '^[[:space:]]*RUN[[:space:]]+bash scripts/gitlab-rootfs.sh /rootfs[[:space:]]*$' "$file" || true)
 [ -n "$rootfs" ] || fail "$file's build stage does not run: RUN bash scripts/gitlab-rootfs.sh /rootfs"
 
-echo "-- building the binary with $file's own go build line"
-build_binary "$file" "$ctx/out"
+echo "-- the build context, and the binary built in it with $file's own go build line"
+build_context "$ctx/context"
+build_binary "$file" "$ctx/context" "$ctx/out"
 
 echo "-- the root file system, by scripts/gitlab-rootfs.sh"
 for tool in git dash; do
@@ -50,7 +52,8 @@ for tool in git dash; do
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends git dash >/dev/null
   }
 done
-bash scripts/gitlab-rootfs.sh "$ctx/rootfs"
+[ -f "$ctx/context/scripts/gitlab-rootfs.sh" ] || fail ".dockerignore keeps scripts/gitlab-rootfs.sh out of the build context"
+bash "$ctx/context/scripts/gitlab-rootfs.sh" "$ctx/rootfs"
 
 echo "-- the final stage"
 tail -n "+$final" "$file" | sed -E \

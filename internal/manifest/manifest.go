@@ -4,7 +4,7 @@
 //
 // Lock files that google/osv-scalibr's extractors cover (poetry.lock,
 // Pipfile.lock, uv.lock, pdm.lock, pylock.toml, package-lock.json,
-// npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml, bun.lock, Cargo.lock,
+// npm-shrinkwrap.json, yarn.lock, bun.lock, Cargo.lock,
 // gradle.lockfile, gradle/verification-metadata.xml) go through those
 // extractors, fed from memory, and so do Maven's pom.xml and Gradle's
 // version catalog (libs.versions.toml), with their ranges and unresolved
@@ -13,6 +13,8 @@
 // numbers), have parsers here: requirements*.txt, pyproject.toml (PEP 621,
 // PEP 735 and [tool.poetry]), Pipfile, package.json, go.mod, conda
 // environment.yml, Cargo.toml, setup.py (read, never run) and setup.cfg.
+// pnpm-lock.yaml has a reader of its own that reads what scalibr's extractor
+// reads, in linear time (pnpm.go).
 //
 // Every parser treats its input as hostile: the content size, line length
 // and number of packages are capped, and a parser never panics.
@@ -99,7 +101,7 @@ var formats = []format{
 	{"pdm.lock", exact("pdm.lock"), scalibrParser(scalibrPDM), ""},
 	{"package-lock.json", exact("package-lock.json", "npm-shrinkwrap.json"), scalibrParser(scalibrPackageLock), ""},
 	{"yarn.lock", exact("yarn.lock"), scalibrParser(scalibrYarn), ""},
-	{"pnpm-lock.yaml", exact("pnpm-lock.yaml"), scalibrParser(scalibrPNPM), ""},
+	{"pnpm-lock.yaml", exact("pnpm-lock.yaml"), parsePNPMLock, ""},
 	{"bun.lock", exact("bun.lock"), scalibrParser(scalibrBun), ""},
 	{"Cargo.lock", exact("Cargo.lock"), scalibrParser(scalibrCargo), ""},
 	{"Cargo.toml", exact("Cargo.toml"), parseCargoToml, ""},

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing/fstest"
 
+	"github.com/google/osv-scalibr/extractor"
 	"github.com/google/osv-scalibr/extractor/filesystem"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/java/gradlelockfile"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/java/gradleverificationmetadataxml"
@@ -17,7 +18,6 @@ import (
 	"github.com/google/osv-scalibr/extractor/filesystem/language/java/pomxml"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/bunlock"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/packagelockjson"
-	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/pnpmlock"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/yarnlock"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/python/pdmlock"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/python/pipfilelock"
@@ -38,7 +38,6 @@ var (
 	scalibrPDM         = pdmlock.New
 	scalibrPackageLock = packagelockjson.New
 	scalibrYarn        = yarnlock.New
-	scalibrPNPM        = pnpmlock.New
 	scalibrBun         = bunlock.New
 	scalibrCargo       = cargolock.New
 	scalibrPylock      = pylock.New
@@ -87,52 +86,58 @@ func scalibrParser[C any](newExtractor func(C) (filesystem.Extractor, error)) pa
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", ex.Name(), err)
 		}
-		if len(inv.Packages) > MaxPackages {
-			return nil, errTooMany
-		}
-		type key struct{ eco, name, version string }
-		seen := map[key]bool{}
-		var out []deps.Package
-		for _, sp := range inv.Packages {
-			if sp == nil || sp.Name == "" {
-				continue
-			}
-			eco, ok := scalibrEcosystems[sp.PURLType]
-			if !ok {
-				continue
-			}
-			if eco == deps.Maven && !validMavenName(sp.Name) {
-				continue // ":artifact" from a component without a group, or a name with an unresolved property
-			}
-			k := key{eco, sp.Name, sp.Version}
-			if seen[k] {
-				continue // the same version installed at several places in node_modules
-			}
-			seen[k] = true
-			pkg := deps.Package{Ecosystem: eco, Name: sp.Name, Version: sp.Version}
-			if d := sp.Location.Descriptor; d != nil && d.File != nil {
-				pkg.Line = d.File.LineNumber
-			}
-			if eco == deps.Maven {
-				pkg.Version, pkg.Range = mavenVersion(sp.Version)
-			}
-			if pkg.Version == "" && pkg.Range == "" {
-				pkg.Range = "*"
-			}
-			out = append(out, pkg)
-		}
-		sort.SliceStable(out, func(i, j int) bool {
-			a, b := out[i], out[j]
-			if a.Name != b.Name {
-				return a.Name < b.Name
-			}
-			if a.Version != b.Version {
-				return a.Version < b.Version
-			}
-			return a.Line < b.Line
-		})
-		return out, nil
+		return fromScalibr(inv.Packages)
 	}
+}
+
+// fromScalibr turns an extractor's packages into ours: the ecosystems we
+// check, each name and version once, sorted.
+func fromScalibr(pkgs []*extractor.Package) ([]deps.Package, error) {
+	if len(pkgs) > MaxPackages {
+		return nil, errTooMany
+	}
+	type key struct{ eco, name, version string }
+	seen := map[key]bool{}
+	var out []deps.Package
+	for _, sp := range pkgs {
+		if sp == nil || sp.Name == "" {
+			continue
+		}
+		eco, ok := scalibrEcosystems[sp.PURLType]
+		if !ok {
+			continue
+		}
+		if eco == deps.Maven && !validMavenName(sp.Name) {
+			continue // ":artifact" from a component without a group, or a name with an unresolved property
+		}
+		k := key{eco, sp.Name, sp.Version}
+		if seen[k] {
+			continue // the same version installed at several places in node_modules
+		}
+		seen[k] = true
+		pkg := deps.Package{Ecosystem: eco, Name: sp.Name, Version: sp.Version}
+		if d := sp.Location.Descriptor; d != nil && d.File != nil {
+			pkg.Line = d.File.LineNumber
+		}
+		if eco == deps.Maven {
+			pkg.Version, pkg.Range = mavenVersion(sp.Version)
+		}
+		if pkg.Version == "" && pkg.Range == "" {
+			pkg.Range = "*"
+		}
+		out = append(out, pkg)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		if a.Version != b.Version {
+			return a.Version < b.Version
+		}
+		return a.Line < b.Line
+	})
+	return out, nil
 }
 
 // validMavenName reports whether name is group:artifact with both parts

@@ -276,8 +276,24 @@ func ForgeRepo(raw string) string {
 		return ""
 	}
 	repo := strings.TrimSuffix(seg[1], ".git")
-	if seg[0] == "" || repo == "" {
+	if !forgeName(seg[0]) || !forgeName(repo) {
 		return ""
 	}
 	return "https://" + host + "/" + seg[0] + "/" + repo
+}
+
+// forgeName reports whether s can be an owner or repository name on the
+// forges of repoHosts: ASCII letters, digits, '-', '_' and '.', not "." or
+// "..". A path that decodes to anything else (a NUL, invalid UTF-8, a space)
+// names no repository.
+func forgeName(s string) bool {
+	if s == "" || s == "." || s == ".." {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }

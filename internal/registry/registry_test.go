@@ -64,7 +64,11 @@ func TestForgeRepo(t *testing.T) {
 		"https://github.com/o":                           "",
 		"https://requests.readthedocs.io":                "",
 		"https://evil.example/github.com/o/r":            "",
-		"":                                               "",
+		"https://gitlab.com/00/0\xcb\xcb%00000":          "",
+		"https://github.com/o/r%20x":                     "",
+		"https://github.com/../r":                        "",
+		"https://github.com/my.org/my_repo-2.git":        "https://github.com/my.org/my_repo-2",
+		"": "",
 	} {
 		if got := registry.ForgeRepo(in); got != want {
 			t.Errorf("ForgeRepo(%q) = %q, want %q", in, got, want)

@@ -5,8 +5,11 @@
 #
 # GitLab runs a job's `script:` with the image's shell, and mlguard lists a merge request's changes with git and
 # fetches a shallow clone's missing diff base over HTTPS, so DIR gets:
-#   - dash as /bin/sh, a few coreutils for a person debugging a job, git with its exec path (the HTTPS remote
-#     helper included), and every shared library they load (from ldd), with the dynamic loader;
+#   - bash, which the runner's shell detection picks first and whose $'...' quoting its job script needs (dash
+#     has none: only with FF_POSIXLY_CORRECT_ESCAPES would dash do), dash as /bin/sh, the tools the runner's job
+#     scripts call (grep for its pipefail probe, date for collapsible sections, tee, touch and chmod for the
+#     Kubernetes executor, hostname, find), a few more coreutils for a person debugging a job, git with its exec
+#     path (the HTTPS remote helper included), and every shared library they load (from ldd), with the loader;
 #   - the CA bundle, /etc/passwd and /etc/group (root, nobody), /etc/nsswitch.conf, a world-writable /tmp;
 #   - /etc/os-release and, in /var/lib/dpkg/status.d, the dpkg record of each Debian package a file came from,
 #     so that image scanners (Trivy, Grype) see which packages and versions the image holds, as with distroless.
@@ -16,7 +19,7 @@
 #   scripts/gitlab-rootfs.sh DIR
 set -euo pipefail
 dir=${1:?usage: gitlab-rootfs.sh DIR}
-for tool in ldd dpkg-query git dash cmp od; do
+for tool in ldd dpkg-query git bash dash cmp od; do
   command -v "$tool" >/dev/null || { echo "gitlab-rootfs.sh: $tool is missing" >&2; exit 1; }
 done
 bundle=/etc/ssl/certs/ca-certificates.crt
@@ -59,10 +62,12 @@ with_libraries() {
 }
 file_is_elf() { [ "$(head -c 4 "$1" | od -An -c | tr -d ' \n')" = '177ELF' ]; }
 
-with_libraries "$(command -v dash)"
+with_libraries "$(command -v bash)" "$(command -v dash)"
 ln -sf dash "$dir/usr/bin/sh"
-for tool in cat chmod cp env id ls mkdir mktemp mv rm sleep; do
-  with_libraries "$(command -v "$tool")"
+for tool in basename cat chmod cp date dirname env find grep head hostname id ln ls mkdir mktemp mv readlink rm \
+  sed sleep sort stat tail tee touch tr uname wc; do
+  path=$(command -v "$tool") || { echo "gitlab-rootfs.sh: $tool is missing" >&2; exit 1; }
+  with_libraries "$path"
 done
 with_libraries "$(command -v git)"
 

@@ -68,11 +68,23 @@ echo "-- the image's default command, and its shell and git"
 version=$("$podman" run --rm "$IMAGE") || fail "the container did not run its default command"
 echo "$version"
 case "$version" in "mlguard "*) ;; *) fail "unexpected default command output: $version" ;; esac
-"$podman" run --rm --entrypoint '' "$IMAGE" sh -c 'git --version && command -v mlguard && ls /etc/ssl/certs/ca-certificates.crt && [ -w /tmp ]' \
-  || fail "the image lacks sh, git, mlguard on PATH, the CA bundle or a writable /tmp"
-# shellcheck disable=SC2016 # $ID is the container's
-"$podman" run --rm --entrypoint '' "$IMAGE" sh -c '[ -s /var/lib/dpkg/status.d/git ] && . /etc/os-release && [ "$ID" = debian ]' \
-  || fail "the image does not record its Debian packages for image scanners"
+# shellcheck disable=SC2016 # expanded in the container
+"$podman" run --rm --entrypoint '' "$IMAGE" sh -c '
+  set -e
+  for tool in bash sh git mlguard grep date tee touch chmod hostname find; do command -v "$tool"; done
+  git --version
+  [ -s /etc/ssl/certs/ca-certificates.crt ]
+  [ "$(stat -c %a /tmp)" = 1777 ]
+  [ -s /var/lib/dpkg/status.d/git ] && [ -s /var/lib/dpkg/status.d/bash ]
+  . /etc/os-release && [ "$ID" = debian ]' \
+  || fail "the image lacks a tool the runner or mlguard needs, the CA bundle, a 1777 /tmp or its dpkg records"
+# git's HTTPS helper and the libraries it loads (libcurl, GnuTLS): a refused connection, not a missing helper.
+https=$("$podman" run --rm --entrypoint '' "$IMAGE" sh -c 'git ls-remote https://127.0.0.1:9/none.git 2>&1; true')
+echo "git ls-remote https://127.0.0.1:9/none.git: $https"
+case "$https" in
+  *"Failed to connect"* | *"Could not connect"* | *"Connection refused"*) ;;
+  *) fail "git's HTTPS transport does not work in the image: $https" ;;
+esac
 
 echo "-- the GitLab job in the container, as the runner runs it"
 MLGUARD_E2E_GITLAB_IMAGE="$IMAGE" MLGUARD_E2E_PODMAN="$podman" \

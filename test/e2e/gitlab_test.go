@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -177,16 +179,71 @@ func (tp template) jobVariables(t *testing.T, mergeRequest bool) map[string]stri
 }
 
 // shellDetection is what a GitLab runner's Docker executor runs as the
-// container's command: the first shell the image has, which then reads the
-// job's script on its standard input.
-const shellDetection = `if [ -x /usr/local/bin/bash ]; then exec /usr/local/bin/bash "$@"
-elif [ -x /usr/bin/bash ]; then exec /usr/bin/bash "$@"
-elif [ -x /bin/bash ]; then exec /bin/bash "$@"
-elif [ -x /usr/local/bin/sh ]; then exec /usr/local/bin/sh "$@"
-elif [ -x /usr/bin/sh ]; then exec /usr/bin/sh "$@"
-elif [ -x /bin/sh ]; then exec /bin/sh "$@"
-else echo shell not found; exit 1
-fi`
+// container's command (sh -c): the first shell the image has, bash before
+// sh, which then reads the job's script on its standard input.
+const shellDetection = `if [ -x /usr/local/bin/bash ]; then
+	exec /usr/local/bin/bash
+elif [ -x /usr/bin/bash ]; then
+	exec /usr/bin/bash
+elif [ -x /bin/bash ]; then
+	exec /bin/bash
+elif [ -x /usr/local/bin/sh ]; then
+	exec /usr/local/bin/sh
+elif [ -x /usr/bin/sh ]; then
+	exec /usr/bin/sh
+elif [ -x /bin/sh ]; then
+	exec /bin/sh
+elif [ -x /busybox/sh ]; then
+	exec /busybox/sh
+else
+	echo shell not found
+	exit 1
+fi
+`
+
+// runnerScript is the script a GitLab runner (its bash shell writer, the
+// default feature flags) feeds that shell for the step_script stage: the
+// job's variables exported, a cd to the project, each script line echoed
+// and run; all of it quoted as one $'...' string and eval'ed behind
+// errexit, pipefail when the shell has it (found with grep) and a TERM
+// trap. A shell without $'...' quoting (dash) cannot run it.
+func runnerScript(env map[string]string, projectDir string, lines []string) string {
+	var inner strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		fmt.Fprintf(&inner, "export %s=%s\n", k, ansiC(env[k]))
+	}
+	fmt.Fprintf(&inner, "cd %s\n", ansiC(projectDir))
+	for _, l := range lines {
+		fmt.Fprintf(&inner, "echo %s\n", ansiC("\x1b[32;1m$ "+l+"\x1b[0;m"))
+		inner.WriteString(l + "\n")
+	}
+	return "#!/usr/bin/env bash\n\ntrap exit 1 TERM\n\n" +
+		"if set -o | grep pipefail > /dev/null; then set -o pipefail; fi; set -o errexit\n" +
+		"set +o noclobber\n" +
+		": | eval " + ansiC(inner.String()) + "\n" +
+		"exit 0\n"
+}
+
+// ansiC quotes s as a bash $'...' string, control characters as \xNN.
+func ansiC(s string) string {
+	var b strings.Builder
+	b.WriteString("$'")
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\' || c == '\'':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c < 0x20 || c == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
 
 // glCheckout is a runner's clone of a merge request pipeline's commit: shallow
 // (depth 1), detached at the merge request's head, without the diff base.
@@ -224,10 +281,23 @@ func gitlabCheckout(t *testing.T, p *pull) *glCheckout {
 	c.dir = filepath.Join(t.TempDir(), "demo")
 	git(t, filepath.Dir(c.dir), "clone", "-q", "--depth", "1", "--branch", p.HeadRef, "file://"+c.origin, c.dir)
 	git(t, c.dir, "checkout", "-q", "--detach", c.headSH)
-	if err := exec.Command("git", "-C", c.dir, "cat-file", "-e", c.baseSHA+"^{commit}").Run(); err == nil {
+	if c.has(c.baseSHA) {
 		t.Fatal("the shallow clone already has the diff base")
 	}
+	// The job runs as root; the clone belongs to someone else, as when the
+	// runner's helper clones as another user: git refuses such a repository
+	// unless told it is safe, which mlguard does for the workspace.
+	if os.Geteuid() == 0 {
+		if out, err := exec.Command("chown", "-R", "1000:1000", c.dir).CombinedOutput(); err != nil {
+			t.Fatalf("chown: %v\n%s", err, out)
+		}
+	}
 	return c
+}
+
+// has reports whether the clone has a commit.
+func (c *glCheckout) has(sha string) bool {
+	return exec.Command("git", "-c", "safe.directory=*", "-C", c.dir, "cat-file", "-e", sha+"^{commit}").Run() == nil
 }
 
 // glRun is one job run.
@@ -289,16 +359,14 @@ func runJob(t *testing.T, api *fakeGitLab, c *glCheckout, pl glPipeline) *glRun 
 	for k, v := range pl.template.jobVariables(t, pl.mergeRequest) {
 		env[k] = v
 	}
-	// The runner's job script for sh: stop at the first failing command, in
-	// the project folder, the template's script lines.
-	script := "set -e\ncd \"$CI_PROJECT_DIR\"\n" + strings.Join(pl.template.job.Script, "\n") + "\n"
+	script := runnerScript(env, projectDir, pl.template.job.Script)
 
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
 	var cmd *exec.Cmd
 	if image == "" {
 		bin := binary(t)
-		cmd = exec.CommandContext(ctx, "sh", "-c", shellDetection, "sh")
+		cmd = exec.CommandContext(ctx, "sh", "-c", shellDetection)
 		cmd.Env = []string{"PATH=" + filepath.Dir(bin) + ":" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "TMPDIR=" + t.TempDir()}
 	} else {
 		if e := pl.template.job.Image.Entrypoint; len(e) != 1 || e[0] != "" {
@@ -316,7 +384,7 @@ func runJob(t *testing.T, api *fakeGitLab, c *glCheckout, pl glPipeline) *glRun 
 		for k, v := range env {
 			args = append(args, "-e", k+"="+v)
 		}
-		args = append(args, image, "sh", "-c", shellDetection, "sh")
+		args = append(args, image, "sh", "-c", shellDetection)
 		cmd = exec.CommandContext(ctx, pod[0], args...)
 	}
 	for k, v := range env {
@@ -583,8 +651,8 @@ func TestGitLabJob(t *testing.T) {
 	if !strings.Contains(r.stdout, "models/evil.pkl") {
 		t.Errorf("the job log does not name models/evil.pkl")
 	}
-	if err := exec.Command("git", "-C", c1.dir, "cat-file", "-e", c1.baseSHA+"^{commit}").Run(); err != nil {
-		t.Errorf("the diff base was not fetched into the shallow clone: %v", err)
+	if !c1.has(c1.baseSHA) {
+		t.Errorf("the diff base was not fetched into the shallow clone")
 	}
 	checkGitLabReports(t, c1.dir)
 	notes := api.botNotes()

@@ -26,11 +26,22 @@ import (
 // fuzz target compare the two on the same input): the documents' packages
 // keys and their name, version and resolution fields, with the same errors
 // where yaml.v3's decoding would fail (a duplicate key, a field of the
-// wrong kind, a lockfileVersion that is not a number). Aliases and merge
-// keys, which pnpm never writes and which yaml.v3 would expand, are refused
-// with errPNPMYAMLFeature.
+// wrong kind, a lockfileVersion that is not a number). Aliases, merge keys
+// and explicit tags (!!str, !!binary, ...), which pnpm never writes and
+// which yaml.v3 would resolve, are refused with errPNPMYAMLFeature.
 
-var errPNPMYAMLFeature = errors.New("YAML aliases, merge keys and binary values are not read in pnpm-lock.yaml (pnpm writes none)")
+var errPNPMYAMLFeature = errors.New("YAML aliases, merge keys and explicit tags are not read in pnpm-lock.yaml (pnpm writes none)")
+
+// yaml11Bools are the YAML 1.1 words yaml.v3 still decodes into a bool
+// field when they are strings, plain or quoted.
+var yaml11Bools = map[string]bool{
+	"y": true, "Y": true, "yes": true, "Yes": true, "YES": true, "on": true, "On": true, "ON": true,
+	"n": true, "N": true, "no": true, "No": true, "NO": true, "off": true, "Off": true, "OFF": true,
+}
+
+// explicitlyTagged reports whether a node carries a tag in the text (!!str,
+// !foo), which pnpm never writes.
+func explicitlyTagged(n *yaml.Node) bool { return n.Style&yaml.TaggedStyle != 0 }
 
 // The shapes the extractor reads keys and versions with.
 var (
@@ -80,7 +91,7 @@ func readPNPMLock(ctx context.Context, p string, content []byte) ([]*extractor.P
 // the error yaml.v3 gives for decoding it into a struct.
 func pnpmFields(n *yaml.Node, what string, yield func(key *yaml.Node, v *yaml.Node) error) error {
 	switch {
-	case n.Kind == yaml.AliasNode:
+	case n.Kind == yaml.AliasNode || explicitlyTagged(n):
 		return errPNPMYAMLFeature
 	case isYAMLNull(n):
 		return nil
@@ -90,14 +101,14 @@ func pnpmFields(n *yaml.Node, what string, yield func(key *yaml.Node, v *yaml.No
 	seen := make(map[string]bool, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind == yaml.AliasNode || v.Kind == yaml.AliasNode || k.ShortTag() == "!!merge" || k.ShortTag() == "!!binary" {
+		if k.Kind == yaml.AliasNode || v.Kind == yaml.AliasNode || k.ShortTag() == "!!merge" || explicitlyTagged(k) || explicitlyTagged(v) {
 			return errPNPMYAMLFeature
 		}
 		if k.Kind != yaml.ScalarNode {
 			return fmt.Errorf("line %d: a key of %s is not a scalar", k.Line, what)
 		}
-		// yaml.v3 takes keys with the same text for one (null and '', 1
-		// and "1"), and drops a null key's pair.
+		// yaml.v3 takes keys with the same text for one (an empty plain
+		// key and '', 1 and "1"), and drops the pair of a null key.
 		if seen[k.Value] {
 			return fmt.Errorf("line %d: mapping key %q already defined", k.Line, k.Value)
 		}
@@ -120,10 +131,10 @@ func isYAMLNull(n *yaml.Node) bool {
 // null; a mapping or a sequence is an error.
 func pnpmString(n *yaml.Node, field string) (string, error) {
 	switch {
+	case explicitlyTagged(n):
+		return "", errPNPMYAMLFeature
 	case isYAMLNull(n):
 		return "", nil
-	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!binary":
-		return "", errPNPMYAMLFeature
 	case n.Kind == yaml.ScalarNode:
 		return n.Value, nil
 	}
@@ -171,7 +182,12 @@ func readPNPMDocument(root *yaml.Node, p string) ([]*extractor.Package, error) {
 			case "version":
 				version, err = pnpmString(v, "version")
 			case "dev":
-				if !isYAMLNull(v) && (v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool") {
+				switch {
+				case explicitlyTagged(v):
+					err = errPNPMYAMLFeature
+				case isYAMLNull(v), v.Kind == yaml.ScalarNode && v.ShortTag() == "!!bool":
+				case v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" && yaml11Bools[v.Value]:
+				default:
 					err = fmt.Errorf("line %d: dev is not a boolean", v.Line)
 				}
 			case "resolution":

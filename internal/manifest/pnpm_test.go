@@ -71,6 +71,11 @@ var pnpmCases = []struct {
 	{name: "version a mapping", content: "lockfileVersion: '9.0'\npackages:\n  a@1.0.0: {version: {x: 1}}\n", wantErr: true},
 	{name: "a path without a slash before 9.0", content: "lockfileVersion: 5.4\npackages:\n  left-pad: {}\n", wantErr: true},
 	{name: "not YAML", content: "lockfileVersion: [\n", wantErr: true},
+	{name: "dev as yaml.v3 reads a bool: YAML 1.1 words, plain or quoted", content: "lockfileVersion: '9.0'\npackages:\n  a@1.0.0: {dev: yes}\n  b@1.0.0: {dev: 'off'}\n  c@1.0.0: {dev: True}\n",
+		want: []deps.Package{{Ecosystem: deps.NPM, Name: "a", Version: "1.0.0", Line: 3}, {Ecosystem: deps.NPM, Name: "b", Version: "1.0.0", Line: 4}, {Ecosystem: deps.NPM, Name: "c", Version: "1.0.0", Line: 5}}},
+	{name: "dev a quoted true is not a bool to yaml.v3", content: "lockfileVersion: '9.0'\npackages:\n  a@1.0.0: {dev: 'true'}\n", wantErr: true},
+	{name: "a name and version at two keys: the first line", content: "lockfileVersion: 5.4\npackages:\n  /a/1.0.0_x: {}\n  /a/1.0.0_y: {}\n  /a/1.0.0_z: {}\n",
+		want: []deps.Package{{Ecosystem: deps.NPM, Name: "a", Version: "1.0.0", Line: 3}}},
 }
 
 func TestPNPMLock(t *testing.T) {
@@ -105,6 +110,9 @@ func TestPNPMRefusesAliases(t *testing.T) {
 	for _, content := range []string{
 		"lockfileVersion: '9.0'\npackages:\n  a@1.0.0: &x {}\n  b@1.0.0: *x\n",
 		"lockfileVersion: '9.0'\npackages:\n  a@1.0.0: &x {name: q}\n  b@1.0.0: {<<: *x}\n",
+		"lockfileVersion: '9.0'\npackages:\n  a@1.0.0: {name: !!null foo}\n",
+		"lockfileVersion: !!float 9.0\n",
+		"lockfileVersion: '9.0'\npackages:\n  a@1.0.0: {dev: !!bool yes}\n",
 	} {
 		if _, err := parsePNPMLock(context.Background(), "pnpm-lock.yaml", []byte(content)); !errors.Is(err, errPNPMYAMLFeature) {
 			t.Errorf("%q: err = %v, want errPNPMYAMLFeature", content, err)

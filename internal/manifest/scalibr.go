@@ -2,10 +2,12 @@ package manifest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"testing/fstest"
@@ -91,11 +93,14 @@ func scalibrParser[C any](newExtractor func(C) (filesystem.Extractor, error)) pa
 }
 
 // fromScalibr turns an extractor's packages into ours: the ecosystems we
-// check, each name and version once, sorted.
+// check, each name and version once (at its first line: extractors that
+// range over a Go map list repeats in any order), sorted.
 func fromScalibr(pkgs []*extractor.Package) ([]deps.Package, error) {
 	if len(pkgs) > MaxPackages {
 		return nil, errTooMany
 	}
+	pkgs = slices.Clone(pkgs)
+	slices.SortStableFunc(pkgs, func(a, b *extractor.Package) int { return cmp.Compare(scalibrLine(a), scalibrLine(b)) })
 	type key struct{ eco, name, version string }
 	seen := map[key]bool{}
 	var out []deps.Package
@@ -115,10 +120,7 @@ func fromScalibr(pkgs []*extractor.Package) ([]deps.Package, error) {
 			continue // the same version installed at several places in node_modules
 		}
 		seen[k] = true
-		pkg := deps.Package{Ecosystem: eco, Name: sp.Name, Version: sp.Version}
-		if d := sp.Location.Descriptor; d != nil && d.File != nil {
-			pkg.Line = d.File.LineNumber
-		}
+		pkg := deps.Package{Ecosystem: eco, Name: sp.Name, Version: sp.Version, Line: scalibrLine(sp)}
 		if eco == deps.Maven {
 			pkg.Version, pkg.Range = mavenVersion(sp.Version)
 		}
@@ -138,6 +140,17 @@ func fromScalibr(pkgs []*extractor.Package) ([]deps.Package, error) {
 		return a.Line < b.Line
 	})
 	return out, nil
+}
+
+// scalibrLine is the line an extractor gives a package at, or 0.
+func scalibrLine(p *extractor.Package) int {
+	if p == nil {
+		return 0
+	}
+	if d := p.Location.Descriptor; d != nil && d.File != nil {
+		return d.File.LineNumber
+	}
+	return 0
 }
 
 // validMavenName reports whether name is group:artifact with both parts

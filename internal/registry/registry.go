@@ -256,7 +256,9 @@ func Collect(ctx context.Context, src Source, pkgs []deps.Package, limit int) ([
 // repoHosts are the forges whose URLs name a source repository.
 var repoHosts = []string{"github.com", "gitlab.com", "bitbucket.org", "codeberg.org"}
 
-// ForgeRepo normalises a URL on a known forge to https://host/owner/repo.
+// ForgeRepo normalises a URL on a known forge to https://host/owner/repo;
+// on GitLab, whose projects live in nested groups, to
+// https://gitlab.com/group/subgroup/.../project.
 func ForgeRepo(raw string) string {
 	raw = strings.TrimSpace(raw)
 	raw = strings.TrimPrefix(raw, "git+")
@@ -272,14 +274,47 @@ func ForgeRepo(raw string) string {
 		return ""
 	}
 	seg := strings.FieldsFunc(u.Path, func(r rune) bool { return r == '/' })
+	if host == "gitlab.com" {
+		seg = gitlabProjectPath(seg)
+	} else if len(seg) > 2 {
+		seg = seg[:2]
+	}
 	if len(seg) < 2 {
 		return ""
 	}
-	repo := strings.TrimSuffix(seg[1], ".git")
-	if !forgeName(seg[0]) || !forgeName(repo) {
-		return ""
+	seg[len(seg)-1] = strings.TrimSuffix(seg[len(seg)-1], ".git")
+	for _, s := range seg {
+		if !forgeName(s) {
+			return ""
+		}
 	}
-	return "https://" + host + "/" + seg[0] + "/" + repo
+	return "https://" + host + "/" + strings.Join(seg, "/")
+}
+
+// gitlabReserved are names GitLab reserves after a project's path for its
+// own pages (https://docs.gitlab.com/user/reserved_names/): no group or
+// project has them, so a path ends before the first. Current pages follow
+// "/-/"; older links (…/project/tree/main) have the name directly.
+var gitlabReserved = []string{"-", "badges", "blame", "blob", "builds", "commits", "create", "create_dir", "edit",
+	"files", "find_file", "new", "preview", "raw", "refs", "tree", "update", "wikis"}
+
+// maxGitLabDepth bounds a GitLab project path: 20 levels of groups and the
+// project.
+const maxGitLabDepth = 21
+
+// gitlabProjectPath is the project path at the start of a GitLab URL's path
+// segments, or nil when it is too deep.
+func gitlabProjectPath(seg []string) []string {
+	for i, s := range seg {
+		if slices.Contains(gitlabReserved, s) {
+			seg = seg[:i]
+			break
+		}
+	}
+	if len(seg) > maxGitLabDepth {
+		return nil
+	}
+	return slices.Clone(seg)
 }
 
 // forgeName reports whether s can be an owner or repository name on the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -56,19 +57,27 @@ func TestMerge(t *testing.T) {
 func TestForgeRepo(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
-		"https://github.com/psf/requests":                "https://github.com/psf/requests",
-		"git+https://github.com/psf/requests.git":        "https://github.com/psf/requests",
-		"git+ssh://git@github.com/stevemao/left-pad.git": "https://github.com/stevemao/left-pad",
-		"git@gitlab.com:group/proj.git":                  "https://gitlab.com/group/proj",
-		"https://www.github.com/o/r/tree/main/sub":       "https://github.com/o/r",
-		"https://github.com/o":                           "",
-		"https://requests.readthedocs.io":                "",
-		"https://evil.example/github.com/o/r":            "",
-		"https://gitlab.com/00/0\xcb\xcb%00000":          "",
-		"https://github.com/o/r%20x":                     "",
-		"https://github.com/../r":                        "",
-		"https://github.com/my.org/my_repo-2.git":        "https://github.com/my.org/my_repo-2",
-		"": "",
+		"https://github.com/psf/requests":                      "https://github.com/psf/requests",
+		"git+https://github.com/psf/requests.git":              "https://github.com/psf/requests",
+		"git+ssh://git@github.com/stevemao/left-pad.git":       "https://github.com/stevemao/left-pad",
+		"git@gitlab.com:group/proj.git":                        "https://gitlab.com/group/proj",
+		"https://www.github.com/o/r/tree/main/sub":             "https://github.com/o/r",
+		"https://github.com/o":                                 "",
+		"https://requests.readthedocs.io":                      "",
+		"https://evil.example/github.com/o/r":                  "",
+		"https://gitlab.com/00/0\xcb\xcb%00000":                "",
+		"https://github.com/o/r%20x":                           "",
+		"https://github.com/../r":                              "",
+		"https://github.com/my.org/my_repo-2.git":              "https://github.com/my.org/my_repo-2",
+		"https://gitlab.com/g/sub/proj":                        "https://gitlab.com/g/sub/proj",
+		"https://gitlab.com/g/sub/proj/-/tree/main/docs":       "https://gitlab.com/g/sub/proj",
+		"git@gitlab.com:g/sub/proj.git":                        "https://gitlab.com/g/sub/proj",
+		"https://gitlab.com/g/proj/tree/master":                "https://gitlab.com/g/proj",
+		"https://gitlab.com/g/proj/blob/main/x.py":             "https://gitlab.com/g/proj",
+		"https://gitlab.com/g/-/tree/main":                     "",
+		"https://gitlab.com/" + strings.Repeat("g/", 22) + "p": "",
+		"https://github.com/o/r/extra/path":                    "https://github.com/o/r",
+		"":                                                     "",
 	} {
 		if got := registry.ForgeRepo(in); got != want {
 			t.Errorf("ForgeRepo(%q) = %q, want %q", in, got, want)

@@ -3,8 +3,10 @@
 package finding
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -101,6 +103,14 @@ func CountBySeverity(fs []Finding) [Critical + 1]int {
 		}
 	}
 	return n
+}
+
+// BySeverity returns a copy of the findings highest severity first, keeping
+// their order among equals, so that a cap drops the least severe.
+func BySeverity(fs []Finding) []Finding {
+	out := slices.Clone(fs)
+	slices.SortStableFunc(out, func(a, b Finding) int { return cmp.Compare(b.Severity, a.Severity) })
+	return out
 }
 
 // SeverityCounts is "1 critical, 2 high": the severities that occur, most

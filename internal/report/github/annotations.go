@@ -8,6 +8,7 @@ import (
 	"unicode"
 
 	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/report/markdown"
 	"github.com/mlguard/mlguard/internal/report/text"
 )
 
@@ -51,14 +52,14 @@ func WriteAnnotations(w io.Writer, r *finding.Result, opts AnnotationOptions) er
 	if limit <= 0 {
 		limit = DefaultMaxAnnotations
 	}
-	fs := bySeverity(r.Findings)
+	fs := finding.BySeverity(r.Findings)
 	n := min(len(fs), limit)
 	var b strings.Builder
 	for _, f := range fs[:n] {
 		writeCommand(&b, commandLevel(f.Severity), annotationProperties(f), annotationMessage(f))
 	}
 	if more := len(fs) - n; more > 0 {
-		msg := fmt.Sprintf("mlguard: %s not annotated here; the job summary lists them all.", plural(more, "more finding"))
+		msg := fmt.Sprintf("mlguard: %s not annotated here; the job summary lists them all.", markdown.Plural(more, "more finding"))
 		writeCommand(&b, "notice", nil, msg)
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
@@ -76,7 +77,7 @@ func annotationProperties(f finding.Finding) []property {
 			property{"file", text.Sanitize(f.Path)},
 			property{"line", strconv.Itoa(max(f.Line, 1))})
 	}
-	title := fmt.Sprintf("mlguard: %s (%s)", text.Sanitize(clip(f.Rule, maxText)), f.Severity)
+	title := fmt.Sprintf("mlguard: %s (%s)", text.Sanitize(markdown.Clip(f.Rule, maxText)), f.Severity)
 	return append(props, property{"title", title})
 }
 
@@ -85,9 +86,9 @@ func annotationProperties(f finding.Finding) []property {
 // is sanitized and defused; the line breaks between them are escaped by
 // writeCommand, and GitHub shows them as line breaks.
 func annotationMessage(f finding.Finding) string {
-	first := text.Sanitize(clip(f.Message, maxText))
+	first := text.Sanitize(markdown.Clip(f.Message, maxText))
 	if f.Member != "" {
-		first += " (in " + text.Sanitize(f.Path) + "!" + text.Sanitize(clip(f.Member, maxText))
+		first += " (in " + text.Sanitize(f.Path) + "!" + text.Sanitize(markdown.Clip(f.Member, maxText))
 		if f.Offset > 0 {
 			first += " at offset " + strconv.FormatInt(f.Offset, 10)
 		}
@@ -95,7 +96,7 @@ func annotationMessage(f finding.Finding) string {
 	}
 	lines := []string{first}
 	if f.Evidence != "" {
-		ev := strings.Split(clip(f.Evidence, maxEvidence), "\n")
+		ev := strings.Split(markdown.Clip(f.Evidence, maxEvidence), "\n")
 		ev[0] = "Evidence: " + ev[0]
 		for _, l := range ev {
 			lines = append(lines, text.Sanitize(l))

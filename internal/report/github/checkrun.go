@@ -10,6 +10,7 @@ import (
 	gh "github.com/google/go-github/v82/github"
 
 	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/report/markdown"
 	"github.com/mlguard/mlguard/internal/report/text"
 )
 
@@ -93,7 +94,7 @@ func CheckRunOutput(r *finding.Result) CheckOutput {
 	if r.Decision == finding.Fail {
 		out.Conclusion = conclusionFailure
 	}
-	fs := bySeverity(r.Findings)
+	fs := finding.BySeverity(r.Findings)
 	out.Summary, out.Text = checkTexts(r, fs)
 
 	var batch []*gh.CheckRunAnnotation
@@ -122,7 +123,7 @@ func checkTitle(r *finding.Result) string {
 	if len(r.Findings) == 0 {
 		return "No findings"
 	}
-	t := plural(len(r.Findings), "finding")
+	t := markdown.Plural(len(r.Findings), "finding")
 	if by := finding.SeverityCounts(r.Findings); by != "" {
 		t += ": " + by
 	}
@@ -134,7 +135,7 @@ func checkTitle(r *finding.Result) string {
 func checkTexts(r *finding.Result, fs []finding.Finding) (summary, rest string) {
 	l := summaryLayout(r, maxCheckText)
 	l.omitted = func(n int) string {
-		return fmt.Sprintf("\n**%s** did not fit in this summary; they are listed below.\n", plural(n, "more finding"))
+		return fmt.Sprintf("\n**%s** did not fit in this summary; they are listed below.\n", markdown.Plural(n, "more finding"))
 	}
 	summary, shown, err := l.render(fs)
 	if err != nil { // cannot happen with 64 KB for a heading of a few lines
@@ -144,7 +145,7 @@ func checkTexts(r *finding.Result, fs []finding.Finding) (summary, rest string) 
 		return summary, ""
 	}
 	more := fs[shown:]
-	l.head = "## More findings\n\n" + plural(len(more), "finding") + " did not fit in the summary.\n"
+	l.head = "## More findings\n\n" + markdown.Plural(len(more), "finding") + " did not fit in the summary.\n"
 	l.omitted = func(n int) string {
 		return omittedNote(n, "the check run is limited in size. The job summary and the SARIF report list every finding.")
 	}
@@ -166,11 +167,11 @@ func checkAnnotation(f finding.Finding) *gh.CheckRunAnnotation {
 		StartLine:       gh.Ptr(line),
 		EndLine:         gh.Ptr(line),
 		AnnotationLevel: gh.Ptr(annotationLevel(f.Severity)),
-		Title:           gh.Ptr(clip(text.Sanitize(f.Rule), maxAnnotationTitle) + " (" + f.Severity.String() + ")"),
+		Title:           gh.Ptr(markdown.Clip(text.Sanitize(f.Rule), maxAnnotationTitle) + " (" + f.Severity.String() + ")"),
 		Message:         gh.Ptr(checkMessage(f)),
 	}
 	if f.Evidence != "" {
-		a.RawDetails = gh.Ptr(clip(sanitizeLines(clip(f.Evidence, maxRawDetails)), maxRawDetails))
+		a.RawDetails = gh.Ptr(markdown.Clip(sanitizeLines(markdown.Clip(f.Evidence, maxRawDetails)), maxRawDetails))
 	}
 	return a
 }
@@ -178,10 +179,10 @@ func checkAnnotation(f finding.Finding) *gh.CheckRunAnnotation {
 // checkMessage is the finding's message, where inside the file it is, and
 // the link to the rule's documentation.
 func checkMessage(f finding.Finding) string {
-	msg := text.Sanitize(clip(f.Message, maxText))
+	msg := text.Sanitize(markdown.Clip(f.Message, maxText))
 	var where string
 	if f.Member != "" {
-		where = "in " + text.Sanitize(clip(f.Member, maxText))
+		where = "in " + text.Sanitize(markdown.Clip(f.Member, maxText))
 	}
 	if f.Offset > 0 {
 		if where != "" {
@@ -195,7 +196,7 @@ func checkMessage(f finding.Finding) string {
 	if u := helpURL(f); u != "" {
 		msg += "\nHelp: " + text.Sanitize(u)
 	}
-	return clip(msg, maxAnnotationMessage)
+	return markdown.Clip(msg, maxAnnotationMessage)
 }
 
 // annotationLevel maps a severity to a check run annotation level, the

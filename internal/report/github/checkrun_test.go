@@ -19,6 +19,7 @@ import (
 
 	"github.com/mlguard/mlguard/internal/finding"
 	"github.com/mlguard/mlguard/internal/githubapi"
+	"github.com/mlguard/mlguard/internal/report/markdown"
 	"github.com/mlguard/mlguard/internal/report/reporttest"
 )
 
@@ -271,7 +272,7 @@ func TestCheckRunSummaryCap(t *testing.T) {
 	if !strings.Contains(out.Text, wantNote) {
 		t.Errorf("text lacks %q", wantNote)
 	}
-	if !strings.HasPrefix(out.Text, "## More findings\n\n"+plural(5000-inSummary, "finding")) {
+	if !strings.HasPrefix(out.Text, "## More findings\n\n"+markdown.Plural(5000-inSummary, "finding")) {
 		t.Errorf("text starts %q", out.Text[:80])
 	}
 	if n := annotationCount(out.Annotations); n != MaxCheckAnnotations || len(out.Annotations) != 20 {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/mlguard/mlguard/internal/finding"
 	"github.com/mlguard/mlguard/internal/githubapi"
+	"github.com/mlguard/mlguard/internal/report/markdown"
 )
 
 // CommentMarker starts the pull request comment, so that later runs find it
@@ -63,11 +63,11 @@ func RenderComment(r *finding.Result, opts CommentOptions) string {
 		r = &finding.Result{}
 	}
 	tail := ""
-	if u := safeURL(opts.RunURL); u != "" {
+	if u := markdown.SafeURL(opts.RunURL); u != "" {
 		tail = "\n[Workflow run](" + u + ")\n"
 	}
 	if len(r.Findings) == 0 && r.Decision == finding.Pass {
-		return CommentMarker + "\n## ✅ mlguard: all clear\n\n" + counts(r) + tail + footer(r.Tool)
+		return CommentMarker + "\n## ✅ mlguard: all clear\n\n" + markdown.Counts(r, false) + tail + footer(r.Tool)
 	}
 	blob := blobBase(opts)
 	l := layout{
@@ -84,7 +84,7 @@ func RenderComment(r *finding.Result, opts CommentOptions) string {
 		foot:    footer(r.Tool),
 		limit:   maxCommentBytes,
 	}
-	out, _, err := l.render(bySeverity(r.Findings))
+	out, _, err := l.render(finding.BySeverity(r.Findings))
 	if err != nil { // a run URL or tool name of tens of kilobytes
 		return CommentMarker + "\n" + heading(r)
 	}
@@ -109,13 +109,13 @@ func fileCell(f finding.Finding, blob string) string {
 	if blob == "" || f.Path == "" {
 		return md(location(f))
 	}
-	u := blob + escapePath(f.Path)
+	u := blob + markdown.EscapePath(f.Path)
 	if f.Line > 0 {
 		u += "#L" + strconv.Itoa(f.Line)
 	}
 	cell := "[" + md(f.Path) + "](" + u + ")"
 	if f.Member != "" {
-		cell += md("!" + clip(f.Member, maxText))
+		cell += md("!" + markdown.Clip(f.Member, maxText))
 	}
 	return cell
 }
@@ -123,46 +123,11 @@ func fileCell(f finding.Finding, blob string) string {
 // blobBase is "{server}/{owner}/{repo}/blob/{sha}/", or "" when opts lack
 // any of them.
 func blobBase(opts CommentOptions) string {
-	server := safeURL(strings.TrimRight(opts.ServerURL, "/"))
+	server := markdown.SafeURL(strings.TrimRight(opts.ServerURL, "/"))
 	if server == "" || opts.HeadSHA == "" || opts.Repo.validate() != nil {
 		return ""
 	}
-	return server + "/" + opts.Repo.Owner + "/" + opts.Repo.Name + "/blob/" + escapePath(opts.HeadSHA) + "/"
-}
-
-// escapePath percent-encodes each segment of a repository path for a URL,
-// dot segments included, so that a path can neither leave the blob URL nor
-// end the Markdown link.
-func escapePath(p string) string {
-	segs := strings.Split(p, "/")
-	for i, s := range segs {
-		if s == "." || s == ".." {
-			segs[i] = strings.Repeat("%2E", len(s))
-		} else {
-			segs[i] = url.PathEscape(s)
-		}
-	}
-	return strings.Join(segs, "/")
-}
-
-// safeURL returns an http(s) URL with every byte that could end a Markdown
-// link destination percent-encoded, or "" for anything else.
-func safeURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-		return ""
-	}
-	s = u.String()
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~:/?#@!$&*+,;=%", c) >= 0 {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return b.String()
+	return server + "/" + opts.Repo.Owner + "/" + opts.Repo.Name + "/blob/" + markdown.EscapePath(opts.HeadSHA) + "/"
 }
 
 // UpsertComment keeps one mlguard comment on pull request number up to date.

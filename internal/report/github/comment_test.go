@@ -14,6 +14,7 @@ import (
 
 	"github.com/mlguard/mlguard/internal/finding"
 	"github.com/mlguard/mlguard/internal/githubapi"
+	"github.com/mlguard/mlguard/internal/report/markdown"
 	"github.com/mlguard/mlguard/internal/report/reporttest"
 )
 
@@ -90,31 +91,6 @@ func TestCommentCap(t *testing.T) {
 	}
 }
 
-func TestLinkEscaping(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		f        func(string) string
-		in, want string
-	}{
-		{escapePath, "models/a.pt", "models/a.pt"},
-		{escapePath, "models/my model.pkl", "models/my%20model.pkl"},
-		{escapePath, "../../x/./y", "%2E%2E/%2E%2E/x/%2E/y"},
-		{escapePath, "a(b)[c]#?%.pt", "a%28b%29%5Bc%5D%23%3F%25.pt"},
-		{escapePath, "a\nb\x1b\xff", "a%0Ab%1B%FF"},
-		{safeURL, "https://github.com/o/r/actions/runs/1", "https://github.com/o/r/actions/runs/1"},
-		{safeURL, "https://ghe.example/o/r?x=(1)&y=[2] z", "https://ghe.example/o/r?x=%281%29&y=%5B2%5D%20z"},
-		{safeURL, "javascript:alert(1)", ""},
-		{safeURL, "/relative", ""},
-		{safeURL, "https://user:pw@github.com/", ""},
-		{safeURL, "", ""},
-	}
-	for _, tt := range tests {
-		if got := tt.f(tt.in); got != tt.want {
-			t.Errorf("%q -> %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 // checkComment asserts that out is a comment within GitHub's limit, that
 // every link in it is one of the comment's own (rule documentation, files at
 // the head commit, the run), and what checkMarkdown asserts once those are
@@ -128,7 +104,7 @@ func checkComment(t *testing.T, out string, opts CommentOptions) int {
 		t.Errorf("%d bytes", len(out))
 	}
 	own := []string{regexp.QuoteMeta(finding.RepoURL + "/blob/main/docs/rules.md")}
-	for _, u := range []string{blobBase(opts), safeURL(opts.RunURL)} {
+	for _, u := range []string{blobBase(opts), markdown.SafeURL(opts.RunURL)} {
 		if u != "" {
 			own = append(own, regexp.QuoteMeta(u))
 		}

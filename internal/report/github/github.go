@@ -14,11 +14,7 @@
 package github
 
 import (
-	"cmp"
-	"fmt"
-	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/mlguard/mlguard/internal/finding"
 	"github.com/mlguard/mlguard/internal/report/text"
@@ -31,27 +27,6 @@ const (
 	maxEvidence = 4 << 10
 )
 
-// bySeverity returns the findings highest severity first, keeping the
-// result's order among equals, so that a cap drops the least severe.
-func bySeverity(fs []finding.Finding) []finding.Finding {
-	out := slices.Clone(fs)
-	slices.SortStableFunc(out, func(a, b finding.Finding) int { return cmp.Compare(b.Severity, a.Severity) })
-	return out
-}
-
-// clip cuts s to at most n bytes, at a UTF-8 boundary when there is one
-// nearby, and says how much was cut.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for i := 0; i < utf8.UTFMax && cut > 0 && !utf8.RuneStart(s[cut]); i++ {
-		cut--
-	}
-	return fmt.Sprintf("%s … (%d more bytes)", s[:cut], len(s)-cut)
-}
-
 // helpURL is the absolute documentation link of a finding, or "".
 func helpURL(f finding.Finding) string {
 	switch {
@@ -62,14 +37,6 @@ func helpURL(f finding.Finding) string {
 	default:
 		return finding.RepoURL + "/blob/main/" + f.Help
 	}
-}
-
-// plural returns "1 finding", "2 findings".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, noun)
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // sanitizeLines sanitizes each line of s, so that multi-line text keeps its

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/report/markdown"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -70,8 +71,8 @@ func TestClip(t *testing.T) {
 		{"\xff\xff\xff\xff\xff\xff", 2, "\xff\xff … (4 more bytes)"},
 	}
 	for _, tt := range tests {
-		if got := clip(tt.in, tt.n); got != tt.want {
-			t.Errorf("clip(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		if got := markdown.Clip(tt.in, tt.n); got != tt.want {
+			t.Errorf("markdown.Clip(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
 		}
 	}
 }

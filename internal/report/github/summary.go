@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/report/markdown"
 	"github.com/mlguard/mlguard/internal/report/text"
 )
 
@@ -40,7 +41,7 @@ func WriteSummary(w io.Writer, r *finding.Result, opts SummaryOptions) error {
 	if limit <= 0 {
 		limit = DefaultSummaryMaxBytes
 	}
-	out, _, err := summaryLayout(r, limit).render(bySeverity(r.Findings))
+	out, _, err := summaryLayout(r, limit).render(finding.BySeverity(r.Findings))
 	if err != nil {
 		return fmt.Errorf("writing job summary: %w", err)
 	}
@@ -155,42 +156,22 @@ func (l layout) render(fs []finding.Finding) (string, int, error) {
 func heading(r *finding.Result) string {
 	switch r.Decision {
 	case finding.Pass:
-		return "## ✅ mlguard: pass\n\n" + counts(r)
+		return "## ✅ mlguard: pass\n\n" + markdown.Counts(r, false)
 	case finding.Fail:
-		return "## ❌ mlguard: fail\n\n" + counts(r)
+		return "## ❌ mlguard: fail\n\n" + markdown.Counts(r, false)
 	default:
-		return "## ❔ mlguard: no decision\n\n" + counts(r)
+		return "## ❔ mlguard: no decision\n\n" + markdown.Counts(r, false)
 	}
-}
-
-// counts is the line under the heading: the findings by severity, the files
-// scanned and skipped.
-func counts(r *finding.Result) string {
-	var b strings.Builder
-	if len(r.Findings) == 0 {
-		b.WriteString("No findings")
-	} else {
-		b.WriteString("**" + plural(len(r.Findings), "finding") + "**")
-		if by := finding.SeverityCounts(r.Findings); by != "" {
-			b.WriteString(" (" + by + ")")
-		}
-	}
-	fmt.Fprintf(&b, " in %s", plural(len(r.Files), "scanned file"))
-	if len(r.Skipped) > 0 {
-		fmt.Fprintf(&b, "; %s skipped", plural(len(r.Skipped), "file"))
-	}
-	b.WriteString(".\n")
-	return b.String()
 }
 
 // tableRow is one row of the findings table; file is the File cell,
 // already made safe (escaped text, or a link the caller built).
 func tableRow(f finding.Finding, file string) string {
-	rule := md(clip(f.Rule, maxText))
+	rule := md(markdown.Clip(f.Rule, maxText))
 	if known, ok := finding.Lookup(f.Rule); ok {
 		rule = "[" + rule + "](" + known.HelpURL() + ")"
 	}
-	return "| " + md(f.Severity.String()) + " | " + rule + " | " + file + " | " + md(clip(f.Message, maxText)) + " |\n"
+	return "| " + md(f.Severity.String()) + " | " + rule + " | " + file + " | " + md(markdown.Clip(f.Message, maxText)) + " |\n"
 }
 
 // location is path!member, with the member clipped.
@@ -198,7 +179,7 @@ func location(f finding.Finding) string {
 	if f.Member == "" {
 		return f.Path
 	}
-	return f.Path + "!" + clip(f.Member, maxText)
+	return f.Path + "!" + markdown.Clip(f.Member, maxText)
 }
 
 // evidenceBlock is one finding's evidence, collapsed, or "" when it has none.
@@ -220,7 +201,7 @@ func detailsBlock(f finding.Finding, more string) string {
 	var b strings.Builder
 	b.WriteString("\n<details><summary>" + md(what) + "</summary>\n\n")
 	if f.Evidence != "" {
-		body := sanitizeLines(clip(f.Evidence, maxEvidence))
+		body := sanitizeLines(markdown.Clip(f.Evidence, maxEvidence))
 		fence := strings.Repeat("`", max(3, longestRun(body, '`')+1))
 		b.WriteString(fence + "\n" + body + "\n" + fence + "\n\n")
 	}
@@ -244,7 +225,7 @@ func longestRun(s string, c byte) int {
 
 // omittedNote says that n findings are not shown, and why.
 func omittedNote(n int, why string) string {
-	return fmt.Sprintf("\n**%s not shown**: %s\n", plural(n, "more finding"), why)
+	return fmt.Sprintf("\n**%s not shown**: %s\n", markdown.Plural(n, "more finding"), why)
 }
 
 // skippedSection lists the skipped files in a collapsed block of at most
@@ -254,12 +235,12 @@ func skippedSection(skipped []finding.Skipped, budget int) string {
 	if len(skipped) == 0 {
 		return ""
 	}
-	open := fmt.Sprintf("\n<details><summary>%s skipped (not models)</summary>\n\n| File | Reason |\n| --- | --- |\n", plural(len(skipped), "file"))
+	open := fmt.Sprintf("\n<details><summary>%s skipped (not models)</summary>\n\n| File | Reason |\n| --- | --- |\n", markdown.Plural(len(skipped), "file"))
 	const closing = "\n</details>\n"
 	more := func(n int) string { return fmt.Sprintf("\nand %d more.\n", n) }
 	room := budget - len(open) - len(closing) - len(more(len(skipped)))
 	if room < 0 {
-		if short := fmt.Sprintf("\n%s skipped (not models).\n", plural(len(skipped), "file")); len(short) <= budget {
+		if short := fmt.Sprintf("\n%s skipped (not models).\n", markdown.Plural(len(skipped), "file")); len(short) <= budget {
 			return short
 		}
 		return ""
@@ -268,7 +249,7 @@ func skippedSection(skipped []finding.Skipped, budget int) string {
 	b.WriteString(open)
 	shown := 0
 	for _, s := range skipped {
-		row := "| " + md(s.Path) + " | " + md(clip(s.Reason, maxText)) + " |\n"
+		row := "| " + md(s.Path) + " | " + md(markdown.Clip(s.Reason, maxText)) + " |\n"
 		if len(row) > room {
 			break
 		}
@@ -289,12 +270,12 @@ func waivedSection(waived []finding.Waived, budget int) string {
 	if len(waived) == 0 {
 		return ""
 	}
-	open := fmt.Sprintf("\n<details><summary>%s waived by the policy</summary>\n\n| Severity | Rule | File | Waiver | Reason | Until |\n| --- | --- | --- | --- | --- | --- |\n", plural(len(waived), "finding"))
+	open := fmt.Sprintf("\n<details><summary>%s waived by the policy</summary>\n\n| Severity | Rule | File | Waiver | Reason | Until |\n| --- | --- | --- | --- | --- | --- |\n", markdown.Plural(len(waived), "finding"))
 	const closing = "\n</details>\n"
 	more := func(n int) string { return fmt.Sprintf("\nand %d more.\n", n) }
 	room := budget - len(open) - len(closing) - len(more(len(waived)))
 	if room < 0 {
-		if short := fmt.Sprintf("\n%s waived by the policy.\n", plural(len(waived), "finding")); len(short) <= budget {
+		if short := fmt.Sprintf("\n%s waived by the policy.\n", markdown.Plural(len(waived), "finding")); len(short) <= budget {
 			return short
 		}
 		return ""
@@ -304,7 +285,7 @@ func waivedSection(waived []finding.Waived, budget int) string {
 	shown := 0
 	for _, w := range waived {
 		row := "| " + w.Finding.Severity.String() + " | " + md(w.Finding.Rule) + " | " + md(location(w.Finding)) + " | " +
-			md(clip(w.Waiver, maxText)) + " | " + md(clip(w.Reason, maxText)) + " | " + md(w.Expires) + " |\n"
+			md(markdown.Clip(w.Waiver, maxText)) + " | " + md(markdown.Clip(w.Reason, maxText)) + " | " + md(w.Expires) + " |\n"
 		if len(row) > room {
 			break
 		}
@@ -324,9 +305,9 @@ func footer(t finding.Tool) string {
 	if name == "" {
 		name = "mlguard"
 	}
-	v := md(clip(name, 64))
+	v := md(markdown.Clip(name, 64))
 	if t.Version != "" {
-		v += " " + md(clip(t.Version, 64))
+		v += " " + md(markdown.Clip(t.Version, 64))
 	}
 	return "\n---\n\n<sub>" + v + " · [rules](" + finding.RepoURL + "/blob/main/" + finding.DocsBase + ")</sub>\n"
 }
@@ -344,7 +325,7 @@ var mdEntities = map[byte]string{
 
 // MarkdownText makes untrusted text inert in GitHub Markdown, as the cells
 // of the summary and the comment are, cut to at most max bytes of input.
-func MarkdownText(s string, max int) string { return md(clip(s, max)) }
+func MarkdownText(s string, max int) string { return md(markdown.Clip(s, max)) }
 
 // md makes untrusted text inert in a Markdown table cell or an HTML block:
 // sanitized for a terminal first (line breaks and controls become visible

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/report/markdown"
 	"github.com/mlguard/mlguard/internal/report/text"
 )
 
@@ -108,9 +109,9 @@ func WriteCodeQuality(w io.Writer, r *finding.Result) error {
 // offset, sanitized and bounded.
 func codeQualityDescription(f finding.Finding) string {
 	var b strings.Builder
-	b.WriteString(clip(f.Message, maxText))
+	b.WriteString(markdown.Clip(f.Message, maxText))
 	if f.Member != "" {
-		b.WriteString(" (in " + clip(f.Member, maxText/2))
+		b.WriteString(" (in " + markdown.Clip(f.Member, maxText/2))
 		if f.Offset > 0 {
 			b.WriteString(" at offset " + strconv.FormatInt(f.Offset, 10))
 		}
@@ -119,10 +120,10 @@ func codeQualityDescription(f finding.Finding) string {
 		b.WriteString(" (at offset " + strconv.FormatInt(f.Offset, 10) + ")")
 	}
 	d := cmp.Or(strings.TrimSpace(text.Sanitize(b.String())), checkName(f))
-	return clip(d, maxDescription-32)
+	return markdown.Clip(d, maxDescription-32)
 }
 
 // checkName is the finding's rule, sanitized and bounded, or "unknown".
 func checkName(f finding.Finding) string {
-	return cmp.Or(text.Sanitize(clip(f.Rule, maxText)), "unknown")
+	return cmp.Or(text.Sanitize(markdown.Clip(f.Rule, maxText)), "unknown")
 }

@@ -13,12 +13,9 @@
 package gitlab
 
 import (
-	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -35,19 +32,6 @@ const (
 
 // toolName names mlguard where a report wants a name and the result has none.
 const toolName = "mlguard"
-
-// clip cuts s to at most n bytes, at a UTF-8 boundary, and says how much was
-// cut. The result is at most n+32 bytes.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for i := 0; i < utf8.UTFMax && cut > 0 && !utf8.RuneStart(s[cut]); i++ {
-		cut--
-	}
-	return fmt.Sprintf("%s … (%d more bytes)", s[:cut], len(s)-cut)
-}
 
 // reportPath is a finding's path as GitLab matches it against the
 // repository: forward slashes, relative, without a leading "./".
@@ -137,20 +121,4 @@ func packageFindings(r *finding.Result) map[finding.Finding]bool {
 		}
 	}
 	return m
-}
-
-// bySeverity returns the findings highest severity first, keeping the
-// result's order among equals, so that a cap drops the least severe.
-func bySeverity(fs []finding.Finding) []finding.Finding {
-	out := slices.Clone(fs)
-	slices.SortStableFunc(out, func(a, b finding.Finding) int { return cmp.Compare(b.Severity, a.Severity) })
-	return out
-}
-
-// plural returns "1 finding", "2 findings".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, noun)
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/report/markdown"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -172,10 +173,10 @@ func TestHelpURL(t *testing.T) {
 
 func TestClip(t *testing.T) {
 	t.Parallel()
-	if got := clip("héllo", 2); got != "h … (5 more bytes)" {
+	if got := markdown.Clip("héllo", 2); got != "h … (5 more bytes)" {
 		t.Errorf("clip at a rune boundary: %q", got)
 	}
-	if got := clip("short", 10); got != "short" {
+	if got := markdown.Clip("short", 10); got != "short" {
 		t.Errorf("clip of short text: %q", got)
 	}
 }

@@ -1,10 +1,9 @@
 package gitlab
 
 import (
-	"fmt"
-	"net/url"
 	"strings"
 
+	"github.com/mlguard/mlguard/internal/report/markdown"
 	"github.com/mlguard/mlguard/internal/report/text"
 )
 
@@ -60,7 +59,7 @@ func md(s string) string {
 }
 
 // mdClip is md of s cut to at most n bytes of input.
-func mdClip(s string, n int) string { return md(clip(s, n)) }
+func mdClip(s string, n int) string { return md(markdown.Clip(s, n)) }
 
 // sanitizeLines sanitizes each line of s, so that multi-line text keeps its
 // shape while every line stays inert.
@@ -92,40 +91,4 @@ func longestRun(s string, c byte) int {
 		}
 	}
 	return best
-}
-
-// safeURL returns an http(s) URL without user info, with every byte that
-// could end a Markdown link destination percent-encoded, or "" for anything
-// else.
-func safeURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-		return ""
-	}
-	s = u.String()
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~:/?#@!$&*+,;=%", c) >= 0 {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return b.String()
-}
-
-// escapePath percent-encodes each segment of a repository path for a URL,
-// dot segments included, so that a path can neither leave the blob URL nor
-// end the Markdown link.
-func escapePath(p string) string {
-	segs := strings.Split(p, "/")
-	for i, s := range segs {
-		if s == "." || s == ".." {
-			segs[i] = strings.Repeat("%2E", len(s))
-		} else {
-			segs[i] = url.PathEscape(s)
-		}
-	}
-	return strings.Join(segs, "/")
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/report/markdown"
 )
 
 // NoteMarker starts the merge request note, so that later runs find it again
@@ -54,10 +55,10 @@ func RenderNote(r *finding.Result, opts NoteOptions) string {
 		foot:    footer(r.Tool),
 		limit:   maxNoteBytes,
 	}
-	if u := safeURL(opts.PipelineURL); u != "" && len(u) <= 2048 {
+	if u := markdown.SafeURL(opts.PipelineURL); u != "" && len(u) <= 2048 {
 		l.tail = "\n[Pipeline](" + u + ")\n"
 	}
-	return l.render(bySeverity(r.Findings))
+	return l.render(finding.BySeverity(r.Findings))
 }
 
 // noteLayout lays out a note within limit bytes.
@@ -72,7 +73,7 @@ type noteLayout struct {
 func (l noteLayout) render(fs []finding.Finding) string {
 	omitted := func(n int) string {
 		return fmt.Sprintf("\n**%s not shown**: a note is limited in size. The pipeline's Code Quality and security reports and the JSON report list every finding.\n",
-			plural(n, "more finding"))
+			markdown.Plural(n, "more finding"))
 	}
 	fixed := len(l.head) + len(l.tail) + len(l.foot)
 	reserve := 0
@@ -126,36 +127,14 @@ func (l noteLayout) render(fs []finding.Finding) string {
 func heading(r *finding.Result) string {
 	switch {
 	case len(r.Findings) == 0 && r.Decision == finding.Pass:
-		return "## ✅ mlguard: all clear\n\n" + counts(r)
+		return "## ✅ mlguard: all clear\n\n" + markdown.Counts(r, true)
 	case r.Decision == finding.Pass:
-		return "## ✅ mlguard: pass\n\n" + counts(r)
+		return "## ✅ mlguard: pass\n\n" + markdown.Counts(r, true)
 	case r.Decision == finding.Fail:
-		return "## ❌ mlguard: fail\n\n" + counts(r)
+		return "## ❌ mlguard: fail\n\n" + markdown.Counts(r, true)
 	default:
-		return "## ❔ mlguard: no decision\n\n" + counts(r)
+		return "## ❔ mlguard: no decision\n\n" + markdown.Counts(r, true)
 	}
-}
-
-// counts is the line under the heading.
-func counts(r *finding.Result) string {
-	var b strings.Builder
-	if len(r.Findings) == 0 {
-		b.WriteString("No findings")
-	} else {
-		b.WriteString("**" + plural(len(r.Findings), "finding") + "**")
-		if by := finding.SeverityCounts(r.Findings); by != "" {
-			b.WriteString(" (" + by + ")")
-		}
-	}
-	fmt.Fprintf(&b, " in %s", plural(len(r.Files), "scanned file"))
-	if len(r.Skipped) > 0 {
-		fmt.Fprintf(&b, "; %s skipped", plural(len(r.Skipped), "file"))
-	}
-	if len(r.Waived) > 0 {
-		fmt.Fprintf(&b, "; %s waived", plural(len(r.Waived), "finding"))
-	}
-	b.WriteString(".\n")
-	return b.String()
 }
 
 // tableRow is one row of the findings table; file is the File cell, already
@@ -177,11 +156,11 @@ func ruleCell(rule string) string {
 // location is path!member, each clipped, the path as reportPath gives it,
 // "(no file)" for a finding about no file.
 func location(f finding.Finding) string {
-	path := clip(cmp.Or(reportPath(f.Path), f.Path, "(no file)"), maxText)
+	path := markdown.Clip(cmp.Or(reportPath(f.Path), f.Path, "(no file)"), maxText)
 	if f.Member == "" {
 		return path
 	}
-	return path + "!" + clip(f.Member, maxText)
+	return path + "!" + markdown.Clip(f.Member, maxText)
 }
 
 // fileCell is the File cell of a finding: its path linked to the file at the
@@ -191,20 +170,20 @@ func (l noteLayout) fileCell(f finding.Finding) string {
 	if l.blob == "" || path == "" || len(path) > maxText {
 		return md(location(f))
 	}
-	u := l.blob + escapePath(path)
+	u := l.blob + markdown.EscapePath(path)
 	if f.Line > 0 {
 		u += "#L" + strconv.Itoa(f.Line)
 	}
 	cell := "[" + md(path) + "](" + u + ")"
 	if f.Member != "" {
-		cell += md("!" + clip(f.Member, maxText))
+		cell += md("!" + markdown.Clip(f.Member, maxText))
 	}
 	return cell
 }
 
 // blobBase is "{project}/-/blob/{sha}/", or "" when opts lack either.
 func blobBase(opts NoteOptions) string {
-	project := safeURL(strings.TrimRight(opts.ProjectURL, "/"))
+	project := markdown.SafeURL(strings.TrimRight(opts.ProjectURL, "/"))
 	sha := opts.HeadSHA
 	if project == "" || sha == "" || len(sha) > 64 || strings.Trim(sha, "0123456789abcdefABCDEF") != "" {
 		return ""
@@ -219,14 +198,14 @@ func detailsBlock(f finding.Finding) string {
 	if !ok && f.Evidence == "" {
 		return ""
 	}
-	what := f.Severity.String() + " " + clip(f.Rule, maxText) + " in " + location(f)
+	what := f.Severity.String() + " " + markdown.Clip(f.Rule, maxText) + " in " + location(f)
 	if f.Offset > 0 {
 		what += " at offset " + strconv.FormatInt(f.Offset, 10)
 	}
 	var b strings.Builder
 	b.WriteString("\n<details><summary>" + md(what) + "</summary>\n\n")
 	if f.Evidence != "" {
-		b.WriteString(codeBlock(clip(f.Evidence, maxEvidence)) + "\n")
+		b.WriteString(codeBlock(markdown.Clip(f.Evidence, maxEvidence)) + "\n")
 	}
 	if ok {
 		b.WriteString("**What to do.** " + md(known.Remediation) + " [More about " + md(known.ID) + "](" + known.HelpURL() + ")\n\n")
@@ -247,7 +226,7 @@ func waivedSection(waived []finding.Waived, budget int) string {
 		rows[i] = "| " + md(w.Finding.Severity.String()) + " | " + ruleCell(w.Finding.Rule) + " | " + md(location(w.Finding)) + " | " +
 			mdClip(w.Waiver, maxText) + " | " + mdClip(w.Reason, maxText) + " | " + mdClip(w.Expires, 32) + " |\n"
 	}
-	return collapsed(plural(len(waived), "finding")+" waived by the policy",
+	return collapsed(markdown.Plural(len(waived), "finding")+" waived by the policy",
 		"| Severity | Rule | File | Waiver | Reason | Until |\n| --- | --- | --- | --- | --- | --- |\n", rows, budget)
 }
 
@@ -260,7 +239,7 @@ func skippedSection(skipped []finding.Skipped, budget int) string {
 	for i, s := range skipped {
 		rows[i] = "| " + mdClip(s.Path, maxText) + " | " + mdClip(s.Reason, maxText) + " |\n"
 	}
-	return collapsed(plural(len(skipped), "file")+" skipped (not models)", "| File | Reason |\n| --- | --- |\n", rows, budget)
+	return collapsed(markdown.Plural(len(skipped), "file")+" skipped (not models)", "| File | Reason |\n| --- | --- |\n", rows, budget)
 }
 
 // collapsed is a <details> block titled summary with a table of as many

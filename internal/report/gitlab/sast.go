@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mlguard/mlguard/internal/finding"
+	"github.com/mlguard/mlguard/internal/report/markdown"
 )
 
 // SASTFile is the artifact name the GitLab templates use for the SAST report
@@ -233,8 +234,8 @@ func (g *sastGroup) vulnerability() sastVulnerability {
 		Identifiers: []sastIdentifier{ident},
 	}
 	if known, ok := finding.Lookup(g.rule); ok {
-		v.Name = clip(known.Summary, maxSASTName-32)
-		v.Solution = clip(known.Remediation, maxSASTSolution-32)
+		v.Name = markdown.Clip(known.Summary, maxSASTName-32)
+		v.Solution = markdown.Clip(known.Remediation, maxSASTSolution-32)
 	}
 	return v
 }
@@ -254,10 +255,10 @@ func (g *sastGroup) fingerprint() string {
 // code block, as many whole findings as fit in maxSASTDescription, most
 // severe first, then a line for the rest.
 func (g *sastGroup) description() string {
-	fs := bySeverity(g.findings)
+	fs := finding.BySeverity(g.findings)
 	var b strings.Builder
 	if len(fs) > 1 {
-		fmt.Fprintf(&b, "%s of this rule on this line:\n\n", plural(len(fs), "finding"))
+		fmt.Fprintf(&b, "%s of this rule on this line:\n\n", markdown.Plural(len(fs), "finding"))
 	}
 	const reserve = 200 // the "more" line
 	for i, f := range fs {
@@ -274,10 +275,10 @@ func (g *sastGroup) description() string {
 		}
 		e.WriteString("\n\n")
 		if f.Evidence != "" {
-			e.WriteString(codeBlock(clip(f.Evidence, maxEvidence)) + "\n")
+			e.WriteString(codeBlock(markdown.Clip(f.Evidence, maxEvidence)) + "\n")
 		}
 		if b.Len()+e.Len() > maxSASTDescription-reserve {
-			fmt.Fprintf(&b, "%s not shown here; the merge request note and the JSON report list every finding.\n", plural(len(fs)-i, "more finding"))
+			fmt.Fprintf(&b, "%s not shown here; the merge request note and the JSON report list every finding.\n", markdown.Plural(len(fs)-i, "more finding"))
 			break
 		}
 		b.WriteString(e.String())

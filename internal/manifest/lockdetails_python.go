@@ -119,6 +119,56 @@ func metadataFiles(ix *lockIndex, locks *pyLocks, files map[string][]pyFile) {
 	}
 }
 
+// pyEntry is one package entry of a Python lock file, read into the shape
+// every format shares.
+type pyEntry struct {
+	name, version string
+	marked        bool // applies only under environment markers
+	hashes        []string
+	deps          []pyDep
+}
+
+// pyDep is a dependency of an entry: a name, and the version where the lock
+// file names one. bySource marks PEP 751's entries that name a dependency by
+// its source (vcs, directory, index) rather than its version: only a unique
+// name resolves them.
+type pyDep struct {
+	name, version string
+	bySource      bool
+}
+
+// pyLockIndex indexes the entries of a Python lock file: every versioned
+// entry (every named one, with anyVersion) is recorded first, so that a
+// dependency named without a version resolves to the one locked version,
+// then hashed and linked; metadata adds the older layout's [metadata.files].
+func pyLockIndex(entries []pyEntry, anyVersion bool, metadata map[string][]pyFile) map[pkgKey]details {
+	usable := func(e pyEntry) bool { return e.name != "" && (anyVersion || e.version != "") }
+	locks := newPyLocks()
+	for _, e := range entries {
+		if usable(e) {
+			locks.add(e.name, e.version, e.marked)
+		}
+	}
+	ix := newLockIndex(deps.PyPI)
+	for _, e := range entries {
+		if !usable(e) {
+			continue
+		}
+		d := ix.entry(e.name, e.version)
+		for _, h := range e.hashes {
+			ix.hash(d, h)
+		}
+		for _, dep := range e.deps {
+			if dep.bySource && !locks.unique(dep.name) {
+				continue // markers cannot tell which entry of the name is meant
+			}
+			locks.edge(ix, d, dep.name, dep.version)
+		}
+	}
+	metadataFiles(ix, locks, metadata)
+	return ix.result()
+}
+
 // poetryLockDetails reads poetry.lock: [[package]] tables with their files'
 // hashes (or, before lock format 2.0, [metadata.files]) and a
 // [package.dependencies] table keyed by name.
@@ -138,27 +188,24 @@ func poetryLockDetails(content []byte) map[pkgKey]details {
 	if _, err := toml.Decode(string(content), &lock); err != nil {
 		return nil
 	}
-	locks := newPyLocks()
-	for _, p := range lock.Package {
-		if p.Name != "" && p.Version != "" {
-			locks.add(p.Name, p.Version, p.Markers != nil)
-		}
-	}
-	ix := newLockIndex(deps.PyPI)
-	for _, p := range lock.Package {
-		if p.Name == "" || p.Version == "" {
-			continue
-		}
-		d := ix.entry(p.Name, p.Version)
-		for _, f := range p.Files {
-			ix.hash(d, f.Hash)
-		}
+	entries := make([]pyEntry, len(lock.Package))
+	for i, p := range lock.Package {
+		e := pyEntry{name: p.Name, version: p.Version, marked: p.Markers != nil, hashes: fileHashes(p.Files)}
 		for _, n := range slices.Sorted(maps.Keys(p.Dependencies)) {
-			locks.edge(ix, d, n, "")
+			e.deps = append(e.deps, pyDep{name: n})
 		}
+		entries[i] = e
 	}
-	metadataFiles(ix, locks, lock.Metadata.Files)
-	return ix.result()
+	return pyLockIndex(entries, false, lock.Metadata.Files)
+}
+
+// fileHashes are the hashes of poetry's and pdm's files and uv's wheels.
+func fileHashes(files []pyFile) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = f.Hash
+	}
+	return out
 }
 
 // uvLockDetails reads uv.lock: [[package]] tables with wheels and an sdist,
@@ -181,29 +228,18 @@ func uvLockDetails(content []byte) map[pkgKey]details {
 	if _, err := toml.Decode(string(content), &lock); err != nil {
 		return nil
 	}
-	locks := newPyLocks()
-	for _, p := range lock.Package {
-		if p.Name != "" && p.Version != "" {
-			locks.add(p.Name, p.Version, len(p.ResolutionMarkers) > 0)
-		}
-	}
-	ix := newLockIndex(deps.PyPI)
-	for _, p := range lock.Package {
-		if p.Name == "" || p.Version == "" {
-			continue
-		}
-		d := ix.entry(p.Name, p.Version)
-		for _, f := range p.Wheels {
-			ix.hash(d, f.Hash)
-		}
+	entries := make([]pyEntry, len(lock.Package))
+	for i, p := range lock.Package {
+		e := pyEntry{name: p.Name, version: p.Version, marked: len(p.ResolutionMarkers) > 0, hashes: fileHashes(p.Wheels)}
 		if p.Sdist != nil {
-			ix.hash(d, p.Sdist.Hash)
+			e.hashes = append(e.hashes, p.Sdist.Hash)
 		}
 		for _, dep := range p.Dependencies {
-			locks.edge(ix, d, dep.Name, dep.Version)
+			e.deps = append(e.deps, pyDep{name: dep.Name, version: dep.Version})
 		}
+		entries[i] = e
 	}
-	return ix.result()
+	return pyLockIndex(entries, false, nil)
 }
 
 // pdmLockDetails reads pdm.lock: [[package]] tables with files and
@@ -225,27 +261,15 @@ func pdmLockDetails(content []byte) map[pkgKey]details {
 	if _, err := toml.Decode(string(content), &lock); err != nil {
 		return nil
 	}
-	locks := newPyLocks()
-	for _, p := range lock.Package {
-		if p.Name != "" && p.Version != "" {
-			locks.add(p.Name, p.Version, p.Marker != "")
-		}
-	}
-	ix := newLockIndex(deps.PyPI)
-	for _, p := range lock.Package {
-		if p.Name == "" || p.Version == "" {
-			continue
-		}
-		d := ix.entry(p.Name, p.Version)
-		for _, f := range p.Files {
-			ix.hash(d, f.Hash)
-		}
+	entries := make([]pyEntry, len(lock.Package))
+	for i, p := range lock.Package {
+		e := pyEntry{name: p.Name, version: p.Version, marked: p.Marker != "", hashes: fileHashes(p.Files)}
 		for _, req := range p.Dependencies {
-			locks.edge(ix, d, pep508Name.FindString(strings.TrimSpace(req)), "")
+			e.deps = append(e.deps, pyDep{name: pep508Name.FindString(strings.TrimSpace(req))})
 		}
+		entries[i] = e
 	}
-	metadataFiles(ix, locks, lock.Metadata.Files)
-	return ix.result()
+	return pyLockIndex(entries, false, lock.Metadata.Files)
 }
 
 // pipfileLockDetails reads Pipfile.lock: "default" and "develop" map names
@@ -303,18 +327,11 @@ func pylockDetails(content []byte) map[pkgKey]details {
 	if _, err := toml.Decode(string(content), &lock); err != nil {
 		return nil
 	}
-	locks := newPyLocks()
-	for _, p := range lock.Packages {
-		if p.Name != "" { // entries without a version (vcs, directory) count too, as "" that resolves to no edge
-			locks.add(p.Name, p.Version, p.Marker != "")
-		}
-	}
-	ix := newLockIndex(deps.PyPI)
-	for _, p := range lock.Packages {
-		if p.Name == "" {
-			continue
-		}
-		d := ix.entry(p.Name, p.Version) // the extractor reports a VCS entry without a version
+	entries := make([]pyEntry, len(lock.Packages))
+	for i, p := range lock.Packages {
+		// Entries without a version (vcs, directory) count too, as "" that
+		// resolves to no edge; the extractor reports them without a version.
+		e := pyEntry{name: p.Name, version: p.Version, marked: p.Marker != ""}
 		files := slices.Clone(p.Wheels)
 		for _, f := range []*hashed{p.Sdist, p.Archive} {
 			if f != nil {
@@ -324,18 +341,16 @@ func pylockDetails(content []byte) map[pkgKey]details {
 		for _, f := range files {
 			for _, alg := range slices.Sorted(maps.Keys(f.Hashes)) {
 				if v := f.Hashes[alg]; alg != "" && v != "" {
-					ix.hash(d, strings.ToLower(alg)+":"+v)
+					e.hashes = append(e.hashes, strings.ToLower(alg)+":"+v)
 				}
 			}
 		}
 		for _, dep := range p.Dependencies {
 			name, _ := dep["name"].(string)
 			version, _ := dep["version"].(string)
-			if version == "" && len(dep) > 1 && !locks.unique(name) {
-				continue // an entry named by its source (vcs, directory, index): markers cannot tell which
-			}
-			locks.edge(ix, d, name, version)
+			e.deps = append(e.deps, pyDep{name: name, version: version, bySource: version == "" && len(dep) > 1})
 		}
+		entries[i] = e
 	}
-	return ix.result()
+	return pyLockIndex(entries, true, nil)
 }

@@ -102,7 +102,12 @@ func groupModels(ctx context.Context, files []finding.File, opt Options) ([]*mod
 	var toHash []*modelFile
 	for _, d := range dirs {
 		fs := byDir[d]
-		card, cardNotes := readCard(opt.Root, d)
+		// The folder is listed once, for its card and for its files.
+		entries, listErr := os.ReadDir(abs(opt.Root, d))
+		if listErr != nil {
+			entries = nil // the scanned files still make the model
+		}
+		card, cardNotes := readCard(opt.Root, d, entries)
 		cfg, cfgNotes := readConfig(opt.Root, d)
 		notes := append(cardNotes, cfgNotes...)
 		if card == nil && cfg == nil {
@@ -116,10 +121,8 @@ func groupModels(ctx context.Context, files []finding.File, opt Options) ([]*mod
 		for _, f := range fs {
 			scanned[path.Base(cleanPath(f.Path))] = f
 		}
-		entries, err := os.ReadDir(abs(opt.Root, d))
-		if err != nil {
-			m.notes = append(m.notes, "the folder could not be listed, only its model files are: "+err.Error())
-			entries = nil // the scanned files still make the model
+		if listErr != nil {
+			m.notes = append(m.notes, "the folder could not be listed, only its model files are: "+listErr.Error())
 		}
 		seen := map[string]bool{}
 		for _, e := range entries {
@@ -265,12 +268,9 @@ func readSmall(name string) ([]byte, error) {
 // not a model's (a project README, a Space's). A card counts when its front
 // matter has a key only model cards have: pipeline_tag, library_name,
 // base_model or model-index; a Space (sdk:) never does. Problems reading
-// it are returned as notes.
-func readCard(root, dir string) (*modelcard.Card, []string) {
-	entries, err := os.ReadDir(abs(root, dir))
-	if err != nil {
-		return nil, nil // the folder listing reports it
-	}
+// it are returned as notes. entries is the folder's listing (nil when it
+// could not be listed, which the caller reports).
+func readCard(root, dir string, entries []os.DirEntry) (*modelcard.Card, []string) {
 	var notes []string
 	for _, e := range entries {
 		if !modelcard.IsCard(e.Name()) {
